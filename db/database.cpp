@@ -1,0 +1,167 @@
+#include "db/database.hpp"
+
+#include <sys/stat.h>
+
+#include <array>
+#include <cstring>
+#include <fstream>
+#include <span>
+#include <string_view>
+
+#include "db/schema.hpp"
+
+namespace comptoir::db {
+namespace {
+
+// Maps a failing SQLite call during the checks to the error a technician can act on.
+Error read_error(const Connection &c, const std::string &path) {
+  const int rc = c.last_error_code() & 0xff;
+  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
+    return make_error("database_corrupt", path + ": " + c.last_error());
+  }
+  return make_error("database_error", path + ": " + c.last_error());
+}
+
+Result<std::int64_t> pragma_int(Connection &c, const std::string &path, std::string_view sql) {
+  Statement s = c.prepare(sql);
+  if (!s.valid()) return read_error(c, path);
+  const int rc = s.step();
+  if (rc == SQLITE_ROW) return s.int64(0);
+  if (rc == SQLITE_DONE) return std::int64_t{0};
+  return read_error(c, path);
+}
+
+// Runs PRAGMA quick_check, over one table or all of them; "ok" or the first problems.
+Result<void> quick_check(Connection &c, const std::string &path, std::string_view table) {
+  std::string sql = "PRAGMA quick_check";
+  if (!table.empty()) {
+    sql += "(\"";
+    sql += table;
+    sql += "\")";
+  }
+  Statement s = c.prepare(sql);
+  if (!s.valid()) return read_error(c, path);
+  std::string problems;
+  int rc;
+  while ((rc = s.step()) == SQLITE_ROW) {
+    std::string line = s.text(0);
+    if (line != "ok" && problems.size() < 500) problems += line + "; ";
+  }
+  if (rc != SQLITE_DONE) return read_error(c, path);
+  if (!problems.empty()) return make_error("database_corrupt", path + ": " + problems);
+  return {};
+}
+
+bool file_exists(const std::string &path, off_t *size) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return false;
+  *size = st.st_size;
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Database>> Database::open(const std::string &path, OpenOptions options) {
+  off_t size = 0;
+  const bool exists = file_exists(path, &size);
+  if (!exists && !options.create) {
+    return make_error("database_missing", path + ": no such file");
+  }
+  if (exists && size > 0) {
+    // Read the header ourselves: SQLite would happily treat some garbage as empty.
+    std::array<char, 16> header{};
+    std::ifstream in(path, std::ios::binary);
+    if (!in.read(header.data(), header.size()) ||
+        std::memcmp(header.data(), "SQLite format 3", 16) != 0) {
+      return make_error("database_corrupt", path + ": not a SQLite database");
+    }
+  }
+
+  const int flags =
+      SQLITE_OPEN_READWRITE | (options.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  auto conn = Connection::open(path, flags);
+  if (!conn) return conn.error();
+  std::unique_ptr<Database> db(new Database(std::move(*conn), path));
+  Connection &c = db->conn_;
+
+  // Everything up to the migrations only reads, so a refused file stays as it was.
+  auto app_id = pragma_int(c, path, "PRAGMA application_id");
+  if (!app_id) return app_id.error();
+  if (*app_id != 0 && *app_id != kApplicationId) {
+    return make_error("database_not_ours", path + ": a SQLite database of another program");
+  }
+  auto version = pragma_int(c, path, "PRAGMA user_version");
+  if (!version) return version.error();
+  if (*version > latest_schema_version()) {
+    return make_error("database_too_new", path + ": schema version " + std::to_string(*version) +
+                                              ", this program knows up to " +
+                                              std::to_string(latest_schema_version()));
+  }
+  if (*version > 0 && *app_id != kApplicationId) {
+    return make_error("database_not_ours", path + ": a SQLite database of another program");
+  }
+  db->schema_version_ = static_cast<int>(*version);
+
+  if (db->schema_version_ > 0) {
+    if (options.check == IntegrityCheck::everything) {
+      if (auto r = quick_check(c, path, ""); !r) return r.error();
+    } else {
+      for (std::string_view table : irreplaceable_tables()) {
+        if (auto r = quick_check(c, path, table); !r) return r.error();
+      }
+    }
+  }
+
+  // WAL with synchronous=FULL: a commit is on disk (fsync'd) when COMMIT returns.
+  for (std::string_view pragma :
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+    Statement s = c.prepare(pragma);
+    const int rc = s.valid() ? s.step() : SQLITE_ERROR;
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return read_error(c, path);
+  }
+  if (auto r = db->migrate(); !r) return r.error();
+  return db;
+}
+
+Result<void> Database::migrate() {
+  const auto all = migrations();
+  while (schema_version_ < static_cast<int>(all.size())) {
+    Transaction tx(conn_);
+    if (!tx.began()) return tx.begin_error();
+    if (auto r = conn_.exec(all[static_cast<std::size_t>(schema_version_)]); !r) return r.error();
+    const int next = schema_version_ + 1;
+    if (auto r = conn_.exec("PRAGMA user_version=" + std::to_string(next) +
+                            "; PRAGMA application_id=" + std::to_string(kApplicationId));
+        !r) {
+      return r.error();
+    }
+    if (auto r = tx.commit(); !r) return r.error();
+    schema_version_ = next;
+  }
+  return {};
+}
+
+Result<void> Database::check_everything(const std::string &path) {
+  auto conn = Connection::open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+  if (!conn) return conn.error();
+  return quick_check(*conn, path, "");
+}
+
+Result<std::optional<std::string>> Database::setting(const std::string &key) {
+  Statement s = conn_.prepare("SELECT value FROM settings WHERE key = ?");
+  s.bind(1, key);
+  const int rc = s.step();
+  if (rc == SQLITE_ROW) return std::optional<std::string>(s.text(0));
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  return read_error(conn_, path_);
+}
+
+Result<void> Database::set_setting(const std::string &key, const std::string &value) {
+  Statement s = conn_.prepare(
+      "INSERT INTO settings(key, value) VALUES(?, ?) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  s.bind(1, key).bind(2, value);
+  return s.run();
+}
+
+}  // namespace comptoir::db

@@ -1,0 +1,41 @@
+// The append-only ledger of handover events and the outbox of events the portal has not
+// acknowledged yet. An event and its outbox row are committed together, durably.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "db/records.hpp"
+#include "db/result.hpp"
+#include "db/sqlite.hpp"
+
+namespace comptoir::db {
+
+std::string_view to_string(EventKind kind);
+std::optional<EventKind> event_kind_from_string(std::string_view text);
+
+class HandoverLedger {
+ public:
+  explicit HandoverLedger(Connection &conn);
+
+  // Appends the event and its outbox row in one transaction; on success the event is on
+  // disk. Returns the event's seq. Error codes: duplicate_event (that uuid is already in
+  // the ledger), disk_full, database_write_failed.
+  Result<std::int64_t> append(const HandoverEvent &event);
+
+  // Every event for one order, oldest first.
+  Result<std::vector<HandoverEvent>> events_for_order(std::int64_t order_id);
+  // The newest full or partial handover made on this device that no undo cancels.
+  Result<std::optional<HandoverEvent>> last_handover(std::string_view device);
+  Result<std::int64_t> outbox_size();
+
+ private:
+  Result<std::vector<HandoverEvent>> read_events(Statement &s);
+
+  Connection &conn_;
+  Statement insert_event_, insert_outbox_, by_order_, last_handover_, outbox_size_;
+};
+
+}  // namespace comptoir::db

@@ -1,0 +1,104 @@
+#include "db/schema.hpp"
+
+#include <array>
+
+namespace comptoir::db {
+namespace {
+
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE settings(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE stands(
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  place TEXT NOT NULL DEFAULT ''
+);
+
+CREATE TABLE products(
+  id INTEGER PRIMARY KEY,
+  stand_id INTEGER NOT NULL REFERENCES stands(id),
+  name TEXT NOT NULL,
+  unit TEXT NOT NULL,
+  variable_weight INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE orders(
+  id INTEGER PRIMARY KEY,
+  number TEXT NOT NULL COLLATE NOCASE,
+  stand_id INTEGER NOT NULL REFERENCES stands(id),
+  customer TEXT NOT NULL,
+  status INTEGER NOT NULL CHECK(status BETWEEN 0 AND 3),
+  pickup_from INTEGER NOT NULL,
+  pickup_until INTEGER NOT NULL,
+  paid_cents INTEGER NOT NULL DEFAULT 0,
+  due_cents INTEGER NOT NULL DEFAULT 0,
+  short_code INTEGER NOT NULL,
+  collected_at_ms INTEGER,
+  collected_device TEXT,
+  collected_staff TEXT
+);
+CREATE UNIQUE INDEX orders_by_short_code ON orders(short_code);
+CREATE UNIQUE INDEX orders_by_number ON orders(number);
+CREATE INDEX orders_by_stand_status ON orders(stand_id, status);
+
+CREATE TABLE order_lines(
+  order_id INTEGER NOT NULL REFERENCES orders(id) ON DELETE CASCADE,
+  line_no INTEGER NOT NULL,
+  product_id INTEGER NOT NULL REFERENCES products(id),
+  quantity_milli INTEGER NOT NULL,
+  price_cents INTEGER NOT NULL,
+  PRIMARY KEY(order_id, line_no)
+) WITHOUT ROWID;
+
+-- No foreign key to orders: a genuine signed code may be handed over before its order
+-- reaches the cache, and the ledger outlives purges of the cache.
+CREATE TABLE handover_events(
+  seq INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  order_id INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK(kind IN ('full', 'partial', 'refused', 'undo')),
+  lines_handed TEXT NOT NULL DEFAULT '',
+  lines_missing TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  undoes TEXT,
+  staff TEXT NOT NULL DEFAULT '',
+  device TEXT NOT NULL,
+  wall_ms INTEGER NOT NULL,
+  mono_ns INTEGER NOT NULL
+);
+CREATE INDEX handover_events_by_order ON handover_events(order_id, seq);
+CREATE TRIGGER handover_events_no_update BEFORE UPDATE ON handover_events
+BEGIN SELECT RAISE(ABORT, 'the handover ledger is append-only'); END;
+CREATE TRIGGER handover_events_no_delete BEFORE DELETE ON handover_events
+BEGIN SELECT RAISE(ABORT, 'the handover ledger is append-only'); END;
+
+-- Events not yet acknowledged by the portal; a row goes only when the portal has it.
+CREATE TABLE outbox(
+  event_seq INTEGER PRIMARY KEY REFERENCES handover_events(seq),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_attempt_ms INTEGER
+);
+
+CREATE TABLE sync_state(
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+constexpr std::array<std::string_view, 1> kMigrations = {kV1};
+constexpr std::array<std::string_view, 6> kIrreplaceable = {
+    "settings", "stands", "products", "handover_events", "outbox", "sync_state"};
+
+}  // namespace
+
+std::span<const std::string_view> migrations() {
+  return kMigrations;
+}
+std::span<const std::string_view> irreplaceable_tables() {
+  return kIrreplaceable;
+}
+
+}  // namespace comptoir::db

@@ -1,0 +1,216 @@
+#include "headless/headless_session.hpp"
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <vector>
+
+namespace comptoir {
+namespace {
+
+using nlohmann::json;
+
+std::string dump(const json &j) {
+  // Scanned bytes may be invalid UTF-8: replace rather than throw.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+json order_json(const OrderSummary &o, Lang lang) {
+  json lines = json::array();
+  for (const VerdictLine &l : o.lines) {
+    lines.push_back({{"line", l.line_no},
+                     {"product", l.product},
+                     {"quantity", static_cast<double>(l.quantity_milli) / 1000.0},
+                     {"unit", l.unit},
+                     {"variable_weight", l.variable_weight},
+                     {"price_cents", l.price_cents}});
+  }
+  return {{"order_id", o.id},
+          {"customer", o.customer},
+          {"amount_due_cents", o.due_cents},
+          {"amount_due", format_money(o.due_cents, lang)},
+          {"paid_cents", o.paid_cents},
+          {"pickup_from", iso_local_time(o.pickup_from)},
+          {"pickup_until", iso_local_time(o.pickup_until)},
+          {"lines", lines}};
+}
+
+json verdict_json(const Verdict &v, Lang lang) {
+  json j = {{"type", "verdict"},
+            {"verdict", to_string(v.kind)},
+            {"order_number", v.order ? json(v.order->number) : json(nullptr)},
+            {"message", verdict_message(v, lang)}};
+  if (!v.scan_id.empty()) j["scan_id"] = v.scan_id;
+  if (v.repeat) j["repeat"] = true;
+  if (!v.detail.empty()) j["detail"] = v.detail;
+  if (v.order) j.update(order_json(*v.order, lang));
+  if (v.collected) {
+    j["collected"] = {
+        {"at", v.collected->wall_ms > 0 ? json(iso_local_time(v.collected->wall_ms / 1000))
+                                        : json(nullptr)},
+        {"device", v.collected->device},
+        {"staff", v.collected->staff},
+        {"partial", v.collected->partial},
+        {"here", v.collected->here}};
+  }
+  if (v.collect_at) {
+    j["collect_at"] = {{"stand_id", v.collect_at->id},
+                       {"stand", v.collect_at->name},
+                       {"place", v.collect_at->place}};
+  }
+  return j;
+}
+
+json receipt_json(const HandoverReceipt &r, Lang lang) {
+  json j = {{"type", "handover"},
+            {"ok", true},
+            {"kind", db::to_string(r.kind)},
+            {"event_id", r.event_id},
+            {"order_number", r.order_number},
+            {"lines_handed", r.lines_handed},
+            {"lines_missing", r.lines_missing},
+            {"message", receipt_message(r, lang)}};
+  if (!r.reason.empty()) j["reason"] = r.reason;
+  if (!r.undone_event.empty()) j["undoes"] = r.undone_event;
+  return j;
+}
+
+json error_json(const Error &e, Lang lang) {
+  json j = {
+      {"type", "error"}, {"ok", false}, {"error", e.code}, {"message", error_message(e, lang)}};
+  if (e.code == "not_collectable") j["verdict"] = e.detail;
+  return j;
+}
+
+std::vector<std::string> words(std::string_view line) {
+  std::vector<std::string> out;
+  std::istringstream in{std::string(line)};
+  std::string w;
+  while (in >> w) out.push_back(w);
+  return out;
+}
+
+// "2,3" -> {2, 3}; nullopt on anything else.
+std::optional<std::vector<int>> parse_lines(const std::string &text) {
+  std::vector<int> out;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    int n = 0;
+    const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
+    if (ec != std::errc() || end != item.data() + item.size() || n <= 0) return std::nullopt;
+    out.push_back(n);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (out.empty()) return std::nullopt;
+  return out;
+}
+
+}  // namespace
+
+HeadlessSession::HeadlessSession(PickupService &service, HeadlessOptions options)
+    : service_(service), options_(std::move(options)) {}
+
+std::string HeadlessSession::handle_line(std::string_view line) {
+  if (!line.empty() && line.front() == ':') return handle_command(line);
+  return handle_scan(line);
+}
+
+std::string HeadlessSession::handle_scan(std::string_view line) {
+  const Lang lang = options_.lang;
+  auto verdict = service_.scan(line);
+  if (!verdict) return dump(error_json(verdict.error(), lang));
+  json j = verdict_json(*verdict, lang);
+  if (options_.auto_handover && !verdict->repeat && verdict->kind == VerdictKind::ready) {
+    auto receipt = service_.hand_over(verdict->order->number, {}, options_.staff);
+    if (receipt) {
+      j["handover"] = receipt_json(*receipt, lang);
+      j["message"] = receipt_message(*receipt, lang);
+    } else {
+      j["handover"] = error_json(receipt.error(), lang);
+      j["message"] = error_message(receipt.error(), lang);
+    }
+  }
+  return dump(j);
+}
+
+std::string HeadlessSession::handle_command(std::string_view line) {
+  const Lang lang = options_.lang;
+  service_.reset_double_read_filter();
+  const std::vector<std::string> w = words(line.substr(1));
+  const std::string name = w.empty() ? std::string() : w[0];
+
+  if (name == "handover") {
+    std::vector<int> missing;
+    bool bad = w.size() != 2 && w.size() != 4;
+    if (!bad && w.size() == 4) {
+      auto lines = w[2] == "--missing" ? parse_lines(w[3]) : std::nullopt;
+      bad = !lines;
+      if (lines) missing = *lines;
+    }
+    if (bad) {
+      return dump(error_json(make_error("usage", ":handover NUMBER [--missing 2,3]"), lang));
+    }
+    auto r = service_.hand_over(w[1], missing, options_.staff);
+    return dump(r ? receipt_json(*r, lang) : error_json(r.error(), lang));
+  }
+  if (name == "refuse") {
+    if (w.size() < 3) return dump(error_json(make_error("usage", ":refuse NUMBER REASON"), lang));
+    // The reason is the rest of the line, as typed.
+    std::string_view rest = line.substr(1);
+    for (int skip = 0; skip < 2; ++skip) {
+      rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+      rest.remove_prefix(std::min(rest.find_first_of(" \t"), rest.size()));
+    }
+    rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+    while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t' || rest.back() == '\r')) {
+      rest.remove_suffix(1);
+    }
+    auto r = service_.refuse(w[1], rest, options_.staff);
+    return dump(r ? receipt_json(*r, lang) : error_json(r.error(), lang));
+  }
+  if (name == "undo") {
+    auto r = service_.undo_last(options_.staff);
+    return dump(r ? receipt_json(*r, lang) : error_json(r.error(), lang));
+  }
+  if (name == "status") {
+    auto s = service_.status();
+    if (!s) return dump(error_json(s.error(), lang));
+    return dump(json{{"type", "status"},
+                     {"orders",
+                      {{"ready", s->ready},
+                       {"not_ready", s->not_ready},
+                       {"collected", s->collected},
+                       {"cancelled", s->cancelled}}},
+                     {"events_waiting", s->events_waiting},
+                     {"stand_id", service_.identity().stand_id},
+                     {"device", service_.identity().device_id},
+                     {"message", status_message(*s, lang)}});
+  }
+  return dump(error_json(make_error("unknown_command", name), lang));
+}
+
+void HeadlessSession::run(std::FILE *in, std::FILE *out) {
+  // Bytes past kMaxLineBytes are dropped; the kept part is already too long to be a code,
+  // so the line still gets exactly one answer (not_a_pickup_code, too_long).
+  std::string line;
+  for (;;) {
+    const int c = std::getc(in);
+    if (c == EOF && line.empty()) break;
+    if (c == EOF || c == '\n') {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const std::string answer = handle_line(line);
+      std::fputs(answer.c_str(), out);
+      std::fputc('\n', out);
+      std::fflush(out);
+      line.clear();
+      if (c == EOF) break;
+    } else if (line.size() < kMaxLineBytes) {
+      line.push_back(static_cast<char>(c));
+    }
+  }
+}
+
+}  // namespace comptoir

@@ -1,0 +1,96 @@
+// The counter: a scan becomes a Verdict; staff actions become ledger events. The only
+// place where the core touches the cache for pickups.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "db/database.hpp"
+#include "db/handover_ledger.hpp"
+#include "db/order_cache.hpp"
+#include "pickup/scan_debouncer.hpp"
+#include "pickup/validate.hpp"
+#include "pickup/verdict.hpp"
+#include "runtime/clock.hpp"
+
+namespace comptoir {
+
+struct Identity {
+  std::int64_t stand_id = 0;
+  std::string device_id;
+};
+
+struct HandoverReceipt {
+  db::EventKind kind = db::EventKind::full;
+  std::string event_id;
+  std::int64_t order_id = 0;
+  std::string order_number;
+  std::vector<int> lines_handed;
+  std::vector<int> lines_missing;
+  std::string reason;
+  std::string undone_event;  // for undo
+  std::int64_t wall_ms = 0;
+};
+
+struct DeskStatus {
+  std::int64_t ready = 0;      // ready or payment due, not collected
+  std::int64_t not_ready = 0;  // pending at the portal
+  std::int64_t collected = 0;  // here or elsewhere
+  std::int64_t cancelled = 0;
+  std::int64_t events_waiting = 0;  // in the outbox, not yet acknowledged by the portal
+};
+
+class PickupService {
+ public:
+  static constexpr std::int64_t kUndoWindowMs = 2 * 60 * 1000;
+
+  PickupService(db::Database &db, const Clock &clock, Identity identity, Policy policy = {});
+
+  // Errors only when the cache cannot be read; every input gets a Verdict otherwise.
+  Result<Verdict> scan(std::string_view text);
+
+  // Error codes: order_not_found, not_collectable (detail: the verdict), bad_line,
+  // all_lines_missing, duplicate_event, disk_full, database_write_failed.
+  Result<HandoverReceipt> hand_over(std::string_view order_number,
+                                    const std::vector<int> &missing_lines, std::string_view staff);
+  // Error codes: order_not_found, reason_required, and the write errors.
+  Result<HandoverReceipt> refuse(std::string_view order_number, std::string_view reason,
+                                 std::string_view staff);
+  // Undoes this device's last handover if it is under 2 minutes old.
+  // Error codes: nothing_to_undo, undo_too_late, and the write errors.
+  Result<HandoverReceipt> undo_last(std::string_view staff);
+
+  // After a deliberate staff action the next read of the same code is a new scan, not a
+  // scanner's double read (an automatic handover does not count: the double read must
+  // still not say already_collected).
+  void reset_double_read_filter();
+
+  // The verdict an order would get if scanned now (no debouncing, no scan id).
+  Result<Verdict> check_order(std::string_view order_number);
+  Result<DeskStatus> status();
+
+  const Identity &identity() const { return identity_; }
+
+ private:
+  Result<std::optional<OrderFacts>> facts_for(const std::optional<db::Order> &order);
+  Result<std::optional<OrderFacts>> lookup(const codes::ScannedCode &code);
+  ScanContext context() const;
+  std::string event_id_for(std::int64_t order_id);
+  Result<HandoverReceipt> record(db::HandoverEvent event, std::string order_number);
+
+  db::OrderCache cache_;
+  db::HandoverLedger ledger_;
+  const Clock &clock_;
+  Identity identity_;
+  Policy policy_;
+  ScanDebouncer debouncer_;
+  Verdict last_verdict_;
+  // The scan id of the last scan, kept for the first event recorded on its order.
+  std::string scan_id_;
+  std::int64_t scan_order_id_ = 0;
+};
+
+}  // namespace comptoir

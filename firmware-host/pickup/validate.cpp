@@ -1,0 +1,94 @@
+#include "pickup/validate.hpp"
+
+#include <set>
+#include <string>
+#include <variant>
+
+namespace comptoir {
+namespace {
+
+OrderSummary summarize(const db::Order &o) {
+  OrderSummary s;
+  s.id = o.id;
+  s.number = o.number;
+  s.customer = o.customer;
+  s.paid_cents = o.paid_cents;
+  s.due_cents = o.due_cents;
+  s.pickup_from = o.pickup_from;
+  s.pickup_until = o.pickup_until;
+  for (const db::OrderLine &l : o.lines) {
+    s.lines.push_back(
+        {l.line_no, l.product, l.quantity_milli, l.unit, l.variable_weight, l.price_cents});
+  }
+  return s;
+}
+
+}  // namespace
+
+std::optional<Collection> effective_collection(const db::Order &order,
+                                               const std::vector<db::HandoverEvent> &events) {
+  std::set<std::string> undone;
+  for (const db::HandoverEvent &e : events) {
+    if (e.kind == db::EventKind::undo) undone.insert(e.undoes);
+  }
+  for (auto it = events.rbegin(); it != events.rend(); ++it) {
+    const bool handover = it->kind == db::EventKind::full || it->kind == db::EventKind::partial;
+    if (handover && !undone.contains(it->uuid)) {
+      return Collection{it->wall_ms, it->device, it->staff, it->kind == db::EventKind::partial,
+                        true};
+    }
+  }
+  if (order.status == db::OrderStatus::collected) {
+    return Collection{order.collected_at_ms.value_or(0), order.collected_device,
+                      order.collected_staff, false, false};
+  }
+  return std::nullopt;
+}
+
+Verdict validate(const codes::ScannedCode &code, const std::optional<OrderFacts> &facts,
+                 const ScanContext &context) {
+  Verdict v;
+  if (const auto *not_code = std::get_if<codes::NotACode>(&code)) {
+    v.kind = VerdictKind::not_a_pickup_code;
+    v.detail = not_code->reason;
+    return v;
+  }
+  if (!facts) {
+    if (std::holds_alternative<codes::OrderNumberScan>(code)) {
+      // Order-number-shaped text that matches no order is most often some other barcode.
+      v.kind = VerdictKind::not_a_pickup_code;
+      v.detail = "no_such_order_number";
+    } else {
+      v.kind = VerdictKind::unknown;
+      v.detail =
+          std::holds_alternative<codes::MistypedShortCode>(code) ? "check_symbol" : "not_in_cache";
+    }
+    return v;
+  }
+
+  const db::Order &o = facts->order;
+  v.order = summarize(o);
+  const std::int64_t now = context.now_s;
+  if (auto collected = effective_collection(o, facts->events)) {
+    v.kind = VerdictKind::already_collected;
+    v.collected = std::move(collected);
+  } else if (o.status == db::OrderStatus::cancelled) {
+    v.kind = VerdictKind::cancelled;
+  } else if (o.stand_id != context.stand_id) {
+    v.kind = VerdictKind::wrong_stand;
+    v.collect_at = facts->order_stand.value_or(StandRef{o.stand_id, {}, {}});
+  } else if (now > o.pickup_until + context.policy.late_grace_s) {
+    v.kind = VerdictKind::expired;
+  } else if (now < o.pickup_from - context.policy.early_grace_s) {
+    v.kind = VerdictKind::too_early;
+  } else if (o.status == db::OrderStatus::pending) {
+    v.kind = VerdictKind::not_ready;
+  } else if (o.due_cents > 0) {
+    v.kind = VerdictKind::payment_due;
+  } else {
+    v.kind = VerdictKind::ready;
+  }
+  return v;
+}
+
+}  // namespace comptoir

@@ -1,0 +1,257 @@
+#include "runtime/messages.hpp"
+
+#include <time.h>
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+
+namespace comptoir {
+namespace {
+
+std::string tr(Lang lang, std::string fr, std::string en) {
+  return lang == Lang::fr ? std::move(fr) : std::move(en);
+}
+
+std::string join_lines(const std::vector<int> &lines) {
+  std::string out;
+  for (int n : lines) out += (out.empty() ? "" : ", ") + std::to_string(n);
+  return out;
+}
+
+std::string not_a_code_reason(std::string_view detail, Lang lang) {
+  if (detail == "product_barcode")
+    return tr(lang, "c'est le code-barres d'un produit", "this is a product barcode");
+  if (detail == "web_address") return tr(lang, "c'est une adresse web", "this is a web address");
+  if (detail == "too_long") return tr(lang, "lecture trop longue", "the read is too long");
+  if (detail == "empty") return tr(lang, "lecture vide", "the read is empty");
+  if (detail == "no_such_order_number")
+    return tr(lang, "aucune commande à ce numéro", "no order has this number");
+  return tr(lang, "format non reconnu", "format not recognised");
+}
+
+}  // namespace
+
+std::optional<Lang> lang_from_string(std::string_view text) {
+  if (text == "fr") return Lang::fr;
+  if (text == "en") return Lang::en;
+  return std::nullopt;
+}
+
+std::string format_money(std::int64_t cents, Lang lang) {
+  const bool negative = cents < 0;
+  const std::int64_t abs = negative ? -cents : cents;
+  std::array<char, 48> buf{};
+  if (lang == Lang::fr) {
+    std::snprintf(buf.data(), buf.size(), "%s%lld,%02lld €", negative ? "-" : "",
+                  static_cast<long long>(abs / 100), static_cast<long long>(abs % 100));
+  } else {
+    std::snprintf(buf.data(), buf.size(), "%s€%lld.%02lld", negative ? "-" : "",
+                  static_cast<long long>(abs / 100), static_cast<long long>(abs % 100));
+  }
+  return buf.data();
+}
+
+std::string format_local_time(std::int64_t unix_s, Lang lang) {
+  const time_t t = static_cast<time_t>(unix_s);
+  tm local{};
+  localtime_r(&t, &local);
+  std::array<char, 32> buf{};
+  std::strftime(buf.data(), buf.size(), lang == Lang::fr ? "%d/%m à %H:%M" : "%d/%m at %H:%M",
+                &local);
+  return buf.data();
+}
+
+std::string iso_local_time(std::int64_t unix_s) {
+  const time_t t = static_cast<time_t>(unix_s);
+  tm local{};
+  localtime_r(&t, &local);
+  std::array<char, 40> buf{};
+  std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%S%z", &local);
+  std::string s = buf.data();
+  if (s.size() >= 5) s.insert(s.size() - 2, ":");  // +0100 -> +01:00
+  return s;
+}
+
+std::string verdict_message(const Verdict &v, Lang lang) {
+  const auto &o = v.order;
+  switch (v.kind) {
+    case VerdictKind::ready:
+      return tr(lang, "Commande prête : remettez-la au client.",
+                "Order ready: hand it over to the customer.");
+    case VerdictKind::payment_due:
+      return tr(lang,
+                "Reste à payer " + format_money(o->due_cents, lang) +
+                    " : encaissez avant de remettre la commande.",
+                format_money(o->due_cents, lang) +
+                    " still to pay: take the payment before handing the order over.");
+    case VerdictKind::already_collected: {
+      const Collection &c = *v.collected;
+      std::string who_fr, who_en;
+      if (!c.device.empty() || !c.staff.empty()) {
+        const std::string by = c.staff.empty() ? c.device : c.device + ", " + c.staff;
+        who_fr = " (" + by + ")";
+        who_en = " (" + by + ")";
+      }
+      const std::string when = c.wall_ms > 0 ? format_local_time(c.wall_ms / 1000, lang) : "";
+      return tr(lang,
+                "Déjà retirée" + (when.empty() ? "" : " le " + when) + who_fr +
+                    " : ne remettez rien une seconde fois.",
+                "Already collected" + (when.empty() ? "" : " on " + when) + who_en +
+                    ": do not hand anything over a second time.");
+    }
+    case VerdictKind::not_ready:
+      return tr(lang,
+                "Pas encore prête : vérifiez en réserve, sinon proposez au client de repasser.",
+                "Not ready yet: check the back room, or ask the customer to come back later.");
+    case VerdictKind::cancelled:
+      return tr(lang, "Commande annulée : ne remettez rien ; le client peut contacter le portail.",
+                "Order cancelled: hand nothing over; the customer can contact the portal.");
+    case VerdictKind::wrong_stand: {
+      const StandRef &s = *v.collect_at;
+      const std::string where = s.name.empty() ? "#" + std::to_string(s.id)
+                                               : s.name + (s.place.empty() ? "" : ", " + s.place);
+      return tr(lang, "Commande à retirer ailleurs : " + where + ". Indiquez-le au client.",
+                "This order is collected elsewhere: " + where + ". Tell the customer.");
+    }
+    case VerdictKind::too_early:
+      return tr(lang,
+                "Trop tôt : retrait à partir du " + format_local_time(o->pickup_from, lang) +
+                    ". Proposez au client de repasser.",
+                "Too early: pickup starts " + format_local_time(o->pickup_from, lang) +
+                    ". Ask the customer to come back then.");
+    case VerdictKind::expired:
+      return tr(lang,
+                "Créneau de retrait dépassé (fin le " + format_local_time(o->pickup_until, lang) +
+                    ") : voyez avec le responsable avant de remettre quoi que ce soit.",
+                "Pickup window ended (" + format_local_time(o->pickup_until, lang) +
+                    "): check with the manager before handing anything over.");
+    case VerdictKind::unknown:
+      if (v.detail == "check_symbol") {
+        return tr(lang, "Code mal saisi : vérifiez-le et tapez-le à nouveau.",
+                  "Mistyped code: check it and type it again.");
+      }
+      return tr(lang,
+                "Code inconnu : vérifiez-le ; si la commande est récente, synchronisez "
+                "l'appareil.",
+                "Unknown code: check it; if the order is recent, synchronise the appliance.");
+    case VerdictKind::not_a_pickup_code:
+      return tr(lang, "Ce n'est pas un code de retrait (", "Not a pickup code (") +
+             not_a_code_reason(v.detail, lang) +
+             tr(lang, ") : scannez le QR code de la commande ou tapez son code.",
+                "): scan the order's QR code or type its code.");
+  }
+  return {};
+}
+
+std::string receipt_message(const HandoverReceipt &r, Lang lang) {
+  switch (r.kind) {
+    case db::EventKind::full:
+      return tr(lang, "Commande " + r.order_number + " remise. Annulation possible 2 minutes.",
+                "Order " + r.order_number + " handed over. Undo possible for 2 minutes.");
+    case db::EventKind::partial:
+      return tr(lang,
+                "Commande " + r.order_number + " remise en partie ; lignes manquantes : " +
+                    join_lines(r.lines_missing) + ". Le portail sera prévenu.",
+                "Order " + r.order_number + " partly handed over; missing lines: " +
+                    join_lines(r.lines_missing) + ". The portal will be told.");
+    case db::EventKind::refused:
+      return tr(lang, "Remise refusée pour la commande " + r.order_number + " : " + r.reason + ".",
+                "Handover refused for order " + r.order_number + ": " + r.reason + ".");
+    case db::EventKind::undo:
+      return tr(lang,
+                "Remise de la commande " + r.order_number +
+                    " annulée : elle peut de nouveau être retirée.",
+                "Handover of order " + r.order_number + " undone: it can be collected again.");
+  }
+  return {};
+}
+
+std::string status_message(const DeskStatus &s, Lang lang) {
+  return tr(
+      lang,
+      std::to_string(s.ready) + " prêtes, " + std::to_string(s.not_ready) + " en préparation, " +
+          std::to_string(s.collected) + " retirées, " + std::to_string(s.cancelled) +
+          " annulées ; " + std::to_string(s.events_waiting) + " en attente de synchro.",
+      std::to_string(s.ready) + " ready, " + std::to_string(s.not_ready) + " being prepared, " +
+          std::to_string(s.collected) + " collected, " + std::to_string(s.cancelled) +
+          " cancelled; " + std::to_string(s.events_waiting) + " waiting for sync.");
+}
+
+std::string error_message(const Error &e, Lang lang) {
+  const std::string &c = e.code;
+  const std::string &d = e.detail;
+  if (c == "order_not_found")
+    return tr(lang, "Commande " + d + " introuvable : vérifiez le numéro.",
+              "Order " + d + " not found: check the number.");
+  if (c == "not_collectable") {
+    const auto kind = verdict_from_string(d);
+    const std::string why = kind ? std::string(to_string(*kind)) : d;
+    return tr(lang, "Remise impossible (" + why + ") : scannez la commande pour voir pourquoi.",
+              "Cannot hand over (" + why + "): scan the order to see why.");
+  }
+  if (c == "bad_line")
+    return tr(lang, "La commande n'a pas de ligne " + d + " : vérifiez les numéros de ligne.",
+              "The order has no line " + d + ": check the line numbers.");
+  if (c == "all_lines_missing")
+    return tr(lang, "Toutes les lignes manquent : refusez la remise avec :refuse.",
+              "Every line is missing: refuse the handover with :refuse instead.");
+  if (c == "reason_required")
+    return tr(lang, "Indiquez la raison du refus : :refuse NUMÉRO RAISON.",
+              "Give the reason for the refusal: :refuse NUMBER REASON.");
+  if (c == "nothing_to_undo")
+    return tr(lang, "Aucune remise récente à annuler sur cet appareil.",
+              "No recent handover to undo on this appliance.");
+  if (c == "undo_too_late")
+    return tr(lang, "La remise date de plus de 2 minutes : corrigez-la depuis le portail.",
+              "The handover is over 2 minutes old: correct it on the portal.");
+  if (c == "duplicate_event")
+    return tr(lang, "Cette remise est déjà enregistrée.", "This handover is already recorded.");
+  if (c == "disk_full")
+    return tr(lang,
+              "Disque plein : rien n'a été enregistré. Libérez de la place, puis recommencez.",
+              "Disk full: nothing was recorded. Free some space, then try again.");
+  if (c == "database_corrupt")
+    return tr(lang,
+              "Base de données endommagée (" + d +
+                  ") ; elle n'a pas été modifiée. Mettez-la de côté et réinstallez l'appareil.",
+              "Damaged database (" + d +
+                  "); it was left untouched. Move it aside and provision the appliance again.");
+  if (c == "database_too_new")
+    return tr(
+        lang,
+        "Base créée par une version plus récente de Comptoir (" + d +
+            ") ; elle n'a pas été modifiée. Mettez Comptoir à jour.",
+        "Database made by a newer Comptoir (" + d + "); it was left untouched. Update Comptoir.");
+  if (c == "database_not_ours")
+    return tr(lang,
+              "Ce fichier n'est pas une base Comptoir (" + d +
+                  ") ; il n'a pas été modifié. Choisissez un autre dossier avec --data.",
+              "This file is not a Comptoir database (" + d +
+                  "); it was left untouched. Choose another folder with --data.");
+  if (c == "data_dir_locked")
+    return tr(lang, "Un autre Comptoir utilise déjà " + d + " : fermez-le d'abord.",
+              "Another Comptoir is already using " + d + ": close it first.");
+  if (c == "data_dir_unusable")
+    return tr(lang, "Dossier de données inutilisable (" + d + ") : vérifiez les droits.",
+              "Data folder unusable (" + d + "): check its permissions.");
+  if (c == "no_stand")
+    return tr(lang,
+              "Cet appareil ne sert encore aucun point de retrait : lancez "
+              "« comptoir-provision demo --data DOSSIER » ou inscrivez-le auprès du portail.",
+              "This appliance serves no stand yet: run \"comptoir-provision demo --data DIR\" "
+              "or enrol it with the portal.");
+  if (c == "unknown_command")
+    return tr(lang,
+              "Commande inconnue « " + d + " » : utilisez :handover, :refuse, :undo ou :status.",
+              "Unknown command \"" + d + "\": use :handover, :refuse, :undo or :status.");
+  if (c == "usage") return tr(lang, "Utilisation : " + d, "Usage: " + d);
+  return tr(lang,
+            "Erreur d'enregistrement (" + d +
+                ") : rien n'a été enregistré. Réessayez ; si cela continue, appelez le "
+                "technicien.",
+            "Storage error (" + d +
+                "): nothing was recorded. Try again; if it goes on, call the technician.");
+}
+
+}  // namespace comptoir

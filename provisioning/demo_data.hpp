@@ -1,0 +1,35 @@
+// A demo region: three stands (one served by this appliance), their products, and
+// orders in every state, so every verdict can be tried. Deterministic for a seed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "db/database.hpp"
+#include "db/result.hpp"
+
+namespace comptoir::provisioning {
+
+struct DemoCode {
+  std::string code;          // what to type or scan
+  std::string order_number;  // empty when the code matches no order
+  std::string expected_verdict;
+  std::string customer;
+};
+
+struct DemoOptions {
+  std::int64_t orders = 240;  // orders in the region; at least 20
+  std::uint64_t seed = 2026;
+  std::int64_t now_s = 0;  // pickup windows are placed around this time
+};
+
+struct DemoRegion {
+  std::int64_t local_stand = 0;
+  std::vector<DemoCode> codes;  // every order of the region, then codes matching none
+};
+
+// Fills an empty cache in one transaction and sets this appliance's stand.
+Result<DemoRegion> create_demo(db::Database &db, const DemoOptions &options);
+
+}  // namespace comptoir::provisioning

@@ -1,0 +1,77 @@
+// `comptoir`: the appliance's program. The kiosk screen lands here with its own issue;
+// for now it runs the headless mode.
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "headless/run_headless.hpp"
+#include "runtime/appliance.hpp"
+
+namespace {
+
+constexpr const char *kUsage =
+    "Usage: comptoir --headless [--data DIR] [--lang fr|en] [--auto-handover]\n"
+    "                [--staff NAME] [--stand ID]\n"
+    "\n"
+    "  --headless       read scans from stdin, one per line; answer one JSON line each\n"
+    "  --data DIR       data directory (default: $XDG_STATE_HOME/comptoir)\n"
+    "  --lang fr|en     language of the messages (default: fr)\n"
+    "  --auto-handover  hand every ready order over at once (stands without a screen)\n"
+    "  --staff NAME     who is at the counter, recorded with each handover\n"
+    "  --stand ID       serve this stand instead of the configured one\n"
+    "\n"
+    "Commands on stdin: :handover NUMBER [--missing 2,3]  :refuse NUMBER REASON  :undo  "
+    ":status\n";
+
+int usage_error(const std::string &message) {
+  std::fprintf(stderr, "comptoir: %s\n\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  comptoir::HeadlessArgs args;
+  args.data_dir = comptoir::default_data_dir();
+  bool headless = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    const bool has_value = i + 1 < argc;
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--version") {
+      std::printf("comptoir %s\n", COMPTOIR_VERSION);
+      return 0;
+    } else if (a == "--headless") {
+      headless = true;
+    } else if (a == "--auto-handover") {
+      args.session.auto_handover = true;
+    } else if (a == "--data" && has_value) {
+      args.data_dir = argv[++i];
+    } else if (a == "--staff" && has_value) {
+      args.session.staff = argv[++i];
+    } else if (a == "--lang" && has_value) {
+      const auto lang = comptoir::lang_from_string(argv[++i]);
+      if (!lang) return usage_error("--lang takes fr or en");
+      args.session.lang = *lang;
+    } else if (a == "--stand" && has_value) {
+      const std::string_view v = argv[++i];
+      std::int64_t id = 0;
+      if (std::from_chars(v.data(), v.data() + v.size(), id).ec != std::errc() || id <= 0) {
+        return usage_error("--stand takes a stand id (a positive number)");
+      }
+      args.stand = id;
+    } else {
+      return usage_error("unknown or incomplete option: " + std::string(a));
+    }
+  }
+  if (!headless) {
+    return usage_error(
+        "the kiosk screen is not part of this build yet; run with --headless "
+        "(l'écran kiosque arrive bientôt : utilisez --headless)");
+  }
+  return comptoir::run_headless(args);
+}
