@@ -227,7 +227,7 @@ Result<DemoRegion> create_demo(db::Database &database, const DemoOptions &option
     mistyped.back() = mistyped.back() == '0' ? '1' : '0';
     region.codes.push_back({mistyped, "", "unknown", ""});
     for (const char *text :
-         {"3017620422003", "https://example.org/commande/42", "bonjour", "{\"order\":1}"}) {
+         {"3017620422003", "https://example.org/commande/42", "bonjour", "lot n°4521 DLC 28/11"}) {
       region.codes.push_back({text, "", "not_a_pickup_code", ""});
     }
     // Forgiving reading: the same codes typed in lower case, without dashes, O for 0.

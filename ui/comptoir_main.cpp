@@ -1,5 +1,7 @@
 // `comptoir`: the appliance's program. The kiosk screen lands here with its own issue;
 // for now it runs the headless mode.
+#include <unistd.h>
+
 #include <charconv>
 #include <cstdio>
 #include <cstring>
@@ -13,7 +15,7 @@ namespace {
 
 constexpr const char *kUsage =
     "Usage: comptoir --headless [--data DIR] [--lang fr|en] [--auto-handover]\n"
-    "                [--staff NAME] [--stand ID]\n"
+    "                [--staff NAME] [--stand ID] [--format json|text]\n"
     "\n"
     "  --headless       read scans from stdin, one per line; answer one JSON line each\n"
     "  --data DIR       data directory (default: $XDG_STATE_HOME/comptoir)\n"
@@ -21,6 +23,7 @@ constexpr const char *kUsage =
     "  --auto-handover  hand every ready order over at once (stands without a screen)\n"
     "  --staff NAME     who is at the counter, recorded with each handover\n"
     "  --stand ID       serve this stand instead of the configured one\n"
+    "  --format F       json: one JSON object a line (default); text: for a person\n"
     "\n"
     "Commands on stdin: :handover NUMBER [--missing 2,3]  :refuse NUMBER REASON  :undo  "
     ":status\n";
@@ -57,6 +60,12 @@ int main(int argc, char **argv) {
       const auto lang = comptoir::lang_from_string(argv[++i]);
       if (!lang) return usage_error("--lang takes fr or en");
       args.session.lang = *lang;
+    } else if (a == "--format" && has_value) {
+      const std::string_view f = argv[++i];
+      if (f != "json" && f != "text") return usage_error("--format takes json or text");
+      args.session.format = f == "text" ? comptoir::HeadlessOptions::Format::text
+                                        : comptoir::HeadlessOptions::Format::json;
+      args.session.color = f == "text" && ::isatty(STDOUT_FILENO) == 1;
     } else if (a == "--stand" && has_value) {
       const std::string_view v = argv[++i];
       std::int64_t id = 0;

@@ -5,12 +5,17 @@
 #include <sstream>
 #include <vector>
 
+#include "headless/text_view.hpp"
+
 namespace comptoir {
 namespace {
 
 using nlohmann::json;
 
-std::string dump(const json &j) {
+std::string dump(const json &j, const HeadlessOptions &options) {
+  if (options.format == HeadlessOptions::Format::text) {
+    return render_text(j, options.lang, options.color);
+  }
   // Scanned bytes may be invalid UTF-8: replace rather than throw.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -121,7 +126,7 @@ std::string HeadlessSession::handle_line(std::string_view line) {
 std::string HeadlessSession::handle_scan(std::string_view line) {
   const Lang lang = options_.lang;
   auto verdict = service_.scan(line);
-  if (!verdict) return dump(error_json(verdict.error(), lang));
+  if (!verdict) return dump(error_json(verdict.error(), lang), options_);
   json j = verdict_json(*verdict, lang);
   if (options_.auto_handover && !verdict->repeat && verdict->kind == VerdictKind::ready) {
     auto receipt = service_.hand_over(verdict->order->number, {}, options_.staff);
@@ -133,7 +138,7 @@ std::string HeadlessSession::handle_scan(std::string_view line) {
       j["message"] = error_message(receipt.error(), lang);
     }
   }
-  return dump(j);
+  return dump(j, options_);
 }
 
 std::string HeadlessSession::handle_command(std::string_view line) {
@@ -151,13 +156,15 @@ std::string HeadlessSession::handle_command(std::string_view line) {
       if (lines) missing = *lines;
     }
     if (bad) {
-      return dump(error_json(make_error("usage", ":handover NUMBER [--missing 2,3]"), lang));
+      return dump(error_json(make_error("usage", ":handover NUMBER [--missing 2,3]"), lang),
+                  options_);
     }
     auto r = service_.hand_over(w[1], missing, options_.staff);
-    return dump(r ? receipt_json(*r, lang) : error_json(r.error(), lang));
+    return dump(r ? receipt_json(*r, lang) : error_json(r.error(), lang), options_);
   }
   if (name == "refuse") {
-    if (w.size() < 3) return dump(error_json(make_error("usage", ":refuse NUMBER REASON"), lang));
+    if (w.size() < 3)
+      return dump(error_json(make_error("usage", ":refuse NUMBER REASON"), lang), options_);
     // The reason is the rest of the line, as typed.
     std::string_view rest = line.substr(1);
     for (int skip = 0; skip < 2; ++skip) {
@@ -169,27 +176,34 @@ std::string HeadlessSession::handle_command(std::string_view line) {
       rest.remove_suffix(1);
     }
     auto r = service_.refuse(w[1], rest, options_.staff);
-    return dump(r ? receipt_json(*r, lang) : error_json(r.error(), lang));
+    return dump(r ? receipt_json(*r, lang) : error_json(r.error(), lang), options_);
   }
   if (name == "undo") {
     auto r = service_.undo_last(options_.staff);
-    return dump(r ? receipt_json(*r, lang) : error_json(r.error(), lang));
+    return dump(r ? receipt_json(*r, lang) : error_json(r.error(), lang), options_);
   }
   if (name == "status") {
     auto s = service_.status();
-    if (!s) return dump(error_json(s.error(), lang));
-    return dump(json{{"type", "status"},
-                     {"orders",
-                      {{"ready", s->ready},
-                       {"not_ready", s->not_ready},
-                       {"collected", s->collected},
-                       {"cancelled", s->cancelled}}},
-                     {"events_waiting", s->events_waiting},
-                     {"stand_id", service_.identity().stand_id},
-                     {"device", service_.identity().device_id},
-                     {"message", status_message(*s, lang)}});
+    if (!s) return dump(error_json(s.error(), lang), options_);
+    json j{{"type", "status"},
+           {"orders",
+            {{"ready", s->ready},
+             {"not_ready", s->not_ready},
+             {"collected", s->collected},
+             {"cancelled", s->cancelled}}},
+           {"events_waiting", s->events_waiting},
+           {"stand_id", service_.identity().stand_id},
+           {"device", service_.identity().device_id},
+           {"message", status_message(*s, lang)}};
+    if (cache_check_) {
+      j["cache_check"] = to_string(cache_check_->state());
+      if (cache_check_->state() == CacheCheck::State::failed) {
+        j["cache_check_message"] = error_message(cache_check_->error(), lang);
+      }
+    }
+    return dump(j, options_);
   }
-  return dump(error_json(make_error("unknown_command", name), lang));
+  return dump(error_json(make_error("unknown_command", name), lang), options_);
 }
 
 void HeadlessSession::run(std::FILE *in, std::FILE *out) {
@@ -203,7 +217,7 @@ void HeadlessSession::run(std::FILE *in, std::FILE *out) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       const std::string answer = handle_line(line);
       std::fputs(answer.c_str(), out);
-      std::fputc('\n', out);
+      std::fputs(options_.format == HeadlessOptions::Format::text ? "\n\n" : "\n", out);
       std::fflush(out);
       line.clear();
       if (c == EOF) break;

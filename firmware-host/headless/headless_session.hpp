@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "pickup/pickup_service.hpp"
+#include "runtime/cache_check.hpp"
 #include "runtime/messages.hpp"
 
 namespace comptoir {
@@ -15,6 +16,10 @@ struct HeadlessOptions {
   Lang lang = Lang::fr;
   bool auto_handover = false;  // stands without a screen: every ready order is handed over
   std::string staff;
+  // json: the protocol (default). text: a person's view, for a terminal.
+  enum class Format { json, text };
+  Format format = Format::json;
+  bool color = false;  // ANSI colours in the text view
 };
 
 class HeadlessSession {
@@ -23,6 +28,9 @@ class HeadlessSession {
   static constexpr std::size_t kMaxLineBytes = 16 * 1024;
 
   HeadlessSession(PickupService &service, HeadlessOptions options);
+
+  // Reported by :status when set.
+  void set_cache_check(const CacheCheck *check) { cache_check_ = check; }
 
   // One line of input (no newline) to one JSON object (no newline).
   std::string handle_line(std::string_view line);
@@ -36,6 +44,7 @@ class HeadlessSession {
 
   PickupService &service_;
   HeadlessOptions options_;
+  const CacheCheck *cache_check_ = nullptr;
 };
 
 }  // namespace comptoir

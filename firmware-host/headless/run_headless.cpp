@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/appliance.hpp"
+#include "runtime/cache_check.hpp"
 #include "runtime/clock.hpp"
 
 namespace comptoir {
@@ -22,6 +23,11 @@ int run_headless(const HeadlessArgs &args) {
   SystemClock clock;
   PickupService service(*appliance->db, clock, Identity{appliance->stand_id, appliance->device_id});
   HeadlessSession session(service, args.session);
+  // Scans are served while the large order cache is checked; the ledger was checked.
+  CacheCheck check(appliance->db->path(), [lang](const Error &e) {
+    std::fprintf(stderr, "comptoir: %s\n", error_message(e, lang).c_str());
+  });
+  session.set_cache_check(&check);
   session.run(stdin, stdout);
   return 0;
 }
