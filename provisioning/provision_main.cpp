@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -135,11 +136,22 @@ int demo(int argc, char **argv) {
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int run(int argc, char **argv) {
   if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   if (std::string_view(argv[1]) == "demo") return demo(argc, argv);
   return usage_error("unknown command: " + std::string(argv[1]));
+}
+
+// Errors are values inside; this only keeps an unexpected exception (out of memory) from
+// ending the process without a word.
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "comptoir-provision: unexpected error: %s\n", e.what());
+    return 1;
+  }
 }

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -35,7 +36,7 @@ int usage_error(const std::string &message) {
 
 }  // namespace
 
-int main(int argc, char **argv) {
+int run(int argc, char **argv) {
   comptoir::HeadlessArgs args;
   args.data_dir = comptoir::default_data_dir();
   bool headless = false;
@@ -83,4 +84,15 @@ int main(int argc, char **argv) {
         "(l'écran kiosque arrive bientôt : utilisez --headless)");
   }
   return comptoir::run_headless(args);
+}
+
+// Errors are values inside; this only keeps an unexpected exception (out of memory) from
+// ending the process without a word.
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "comptoir: unexpected error: %s\n", e.what());
+    return 1;
+  }
 }

@@ -85,7 +85,8 @@ std::string PickupService::event_id_for(std::int64_t order_id) {
   return make_uuid_v7(clock_.wall_ms());
 }
 
-Result<HandoverReceipt> PickupService::record(db::HandoverEvent event, std::string order_number) {
+Result<HandoverReceipt> PickupService::record(const db::HandoverEvent &event,
+                                              std::string order_number) {
   auto seq = ledger_.append(event);
   if (!seq) return seq.error();
   return HandoverReceipt{
@@ -124,7 +125,7 @@ Result<HandoverReceipt> PickupService::hand_over(std::string_view order_number,
   e.device = identity_.device_id;
   e.wall_ms = clock_.wall_ms();
   e.mono_ns = clock_.mono_ns();
-  return record(std::move(e), order.number);
+  return record(e, order.number);
 }
 
 Result<HandoverReceipt> PickupService::refuse(std::string_view order_number,
@@ -142,7 +143,7 @@ Result<HandoverReceipt> PickupService::refuse(std::string_view order_number,
   e.device = identity_.device_id;
   e.wall_ms = clock_.wall_ms();
   e.mono_ns = clock_.mono_ns();
-  return record(std::move(e), (*order)->number);
+  return record(e, (*order)->number);
 }
 
 Result<HandoverReceipt> PickupService::undo_last(std::string_view staff) {
@@ -167,7 +168,7 @@ Result<HandoverReceipt> PickupService::undo_last(std::string_view staff) {
   e.device = identity_.device_id;
   e.wall_ms = clock_.wall_ms();
   e.mono_ns = clock_.mono_ns();
-  return record(std::move(e), *order ? (*order)->number : std::string());
+  return record(e, *order ? (*order)->number : std::string());
 }
 
 Result<DeskStatus> PickupService::status() {

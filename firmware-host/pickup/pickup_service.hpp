@@ -79,7 +79,7 @@ class PickupService {
   Result<std::optional<OrderFacts>> lookup(const codes::ScannedCode &code);
   ScanContext context() const;
   std::string event_id_for(std::int64_t order_id);
-  Result<HandoverReceipt> record(db::HandoverEvent event, std::string order_number);
+  Result<HandoverReceipt> record(const db::HandoverEvent &event, std::string order_number);
 
   db::OrderCache cache_;
   db::HandoverLedger ledger_;

@@ -69,7 +69,7 @@ std::string iso_local_time(std::int64_t unix_s) {
   std::array<char, 40> buf{};
   std::strftime(buf.data(), buf.size(), "%Y-%m-%dT%H:%M:%S%z", &local);
   std::string s = buf.data();
-  if (s.size() >= 5) s.insert(s.size() - 2, ":");  // +0100 -> +01:00
+  if (s.size() >= 5) s.insert(s.end() - 2, ':');  // +0100 -> +01:00
   return s;
 }
 
