@@ -92,13 +92,23 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path, OpenOp
   }
   auto version = pragma_int(c, path, "PRAGMA user_version");
   if (!version) return version.error();
+  // Our migrations set user_version and application_id together: a versioned file without
+  // our id is another program's, whatever its version.
+  if (*version > 0 && *app_id != kApplicationId) {
+    return make_error("database_not_ours", path + ": a SQLite database of another program");
+  }
   if (*version > latest_schema_version()) {
     return make_error("database_too_new", path + ": schema version " + std::to_string(*version) +
                                               ", this program knows up to " +
                                               std::to_string(latest_schema_version()));
   }
-  if (*version > 0 && *app_id != kApplicationId) {
-    return make_error("database_not_ours", path + ": a SQLite database of another program");
+  if (*version == 0) {
+    // Unversioned: only an empty database may be migrated, never a stranger's tables.
+    auto objects = pragma_int(c, path, "SELECT COUNT(*) FROM sqlite_master");
+    if (!objects) return objects.error();
+    if (*objects > 0) {
+      return make_error("database_not_ours", path + ": a SQLite database of another program");
+    }
   }
   db->schema_version_ = static_cast<int>(*version);
 
@@ -114,7 +124,9 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path, OpenOp
 
   // WAL with synchronous=FULL: a commit is on disk (fsync'd) when COMMIT returns.
   for (std::string_view pragma :
-       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON"}) {
+       {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA foreign_keys=ON",
+        // Else REPLACE deletes ledger rows without firing the append-only trigger.
+        "PRAGMA recursive_triggers=ON"}) {
     Statement s = c.prepare(pragma);
     const int rc = s.valid() ? s.step() : SQLITE_ERROR;
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) return read_error(c, path);
@@ -142,8 +154,12 @@ Result<void> Database::migrate() {
 }
 
 Result<void> Database::check_everything(const std::string &path) {
-  auto conn = Connection::open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+  // Read-write but query_only, not SQLITE_OPEN_READONLY: a read-only connection to a WAL
+  // database creates its -wal and -shm files and, unable to checkpoint, leaves them behind
+  // on close; a read-write connection removes them when it is the last one.
+  auto conn = Connection::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
   if (!conn) return conn.error();
+  if (auto r = conn->exec("PRAGMA query_only=1"); !r) return r.error();
   return quick_check(*conn, path, "");
 }
 

@@ -32,7 +32,7 @@ class Database {
   // database_open_failed, disk_full, database_error.
   static Result<std::unique_ptr<Database>> open(const std::string &path, OpenOptions options = {});
 
-  // A full quick_check over its own read-only connection; safe to run on another thread
+  // A full quick_check over its own (query_only) connection; safe to run on another thread
   // while the main connection serves scans.
   static Result<void> check_everything(const std::string &path);
 

@@ -106,10 +106,11 @@ std::optional<std::vector<int>> parse_lines(const std::string &text) {
     const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), n);
     if (ec != std::errc() || end != item.data() + item.size() || n <= 0) return std::nullopt;
     out.push_back(n);
-    if (comma == std::string_view::npos) break;
+    if (comma == std::string_view::npos) return out;
     rest.remove_prefix(comma + 1);
   }
-  if (out.empty()) return std::nullopt;
+  // Empty input or a trailing comma: "2," may be a line number cut short.
+  return std::nullopt;
   return out;
 }
 

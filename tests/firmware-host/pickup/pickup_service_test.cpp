@@ -1,0 +1,421 @@
+// PickupService: scans become verdicts, staff actions become ledger events with one
+// outbox row each, on a real cache and a manual clock.
+#include "pickup/pickup_service.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "runtime/messages.hpp"
+#include "runtime/uuid.hpp"
+#include "tests/firmware-host/service_fixture.hpp"
+
+namespace comptoir::test {
+namespace {
+
+Verdict scanned(PickupService &service, std::string_view text) {
+  auto v = service.scan(text);
+  REQUIRE(v.ok());
+  return *v;
+}
+
+HandoverReceipt done(Result<HandoverReceipt> r) {
+  INFO((r ? std::string() : r.error().code + ": " + r.error().detail));
+  REQUIRE(r.ok());
+  return std::move(r).value();
+}
+
+std::string refused_code(const Result<HandoverReceipt> &r) {
+  return r.ok() ? std::string("(accepted)") : r.error().code;
+}
+
+std::vector<int> line_numbers(const db::Order &o) {
+  std::vector<int> out;
+  for (const auto &l : o.lines) out.push_back(l.line_no);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("every demo code gets its expected verdict") {
+  ServiceFixture f;
+  std::set<std::string> kinds;
+  for (const auto &c : f.region.codes) {
+    CAPTURE(c.code);
+    f.clock.advance_ms(10);
+    const Verdict v = scanned(*f.service, c.code);
+    CHECK(to_string(v.kind) == c.expected_verdict);
+    CHECK_FALSE(v.repeat);
+    CHECK(is_uuid(v.scan_id));
+    if (!c.order_number.empty()) {
+      REQUIRE(v.order.has_value());
+      CHECK(v.order->number == c.order_number);
+    }
+    kinds.insert(c.expected_verdict);
+  }
+  CHECK(kinds.size() == 10);  // the demo covers every verdict
+  CHECK(f.events() == 0);     // scanning records nothing
+}
+
+TEST_CASE("a full handover, then a rescan: already_collected, by whom and when") {
+  ServiceFixture f;
+  const auto &c = f.code("ready");
+  const db::Order o = f.order(c.order_number);
+  const Verdict first = scanned(*f.service, c.code);
+  REQUIRE(first.kind == VerdictKind::ready);
+
+  f.clock.advance_ms(500);
+  const HandoverReceipt r = done(f.service->hand_over(c.order_number, {}, "Léa"));
+  CHECK(r.kind == db::EventKind::full);
+  CHECK(r.order_id == o.id);
+  CHECK(r.order_number == c.order_number);
+  CHECK(r.lines_handed == line_numbers(o));
+  CHECK(r.lines_missing.empty());
+  CHECK(r.wall_ms == kStartMs + 500);
+  CHECK(r.event_id == first.scan_id);  // the event id is made at scan time
+
+  SUBCASE("after a staff action, the next read is a new scan") {
+    f.service->reset_double_read_filter();
+    f.clock.advance_ms(200);
+    const Verdict again = scanned(*f.service, c.code);
+    CHECK(again.kind == VerdictKind::already_collected);
+    CHECK_FALSE(again.repeat);
+    REQUIRE(again.collected.has_value());
+    CHECK(again.collected->here);
+    CHECK(again.collected->device == kDevice);
+    CHECK(again.collected->staff == "Léa");
+    CHECK(again.collected->wall_ms == kStartMs + 500);
+    CHECK_FALSE(again.collected->partial);
+  }
+  SUBCASE("without it, a read within 3 s is the scanner's double read") {
+    f.clock.advance_ms(1000);
+    const Verdict repeat = scanned(*f.service, c.code);
+    CHECK(repeat.repeat);
+    CHECK(repeat.kind == VerdictKind::ready);  // the previous verdict, shown again
+    CHECK(repeat.scan_id == first.scan_id);
+    // 3 s after the last read it is a scan again.
+    f.clock.advance_ms(3000);
+    const Verdict later = scanned(*f.service, c.code);
+    CHECK_FALSE(later.repeat);
+    CHECK(later.kind == VerdictKind::already_collected);
+  }
+  SUBCASE("the order number typed by hand finds the same collection") {
+    f.service->reset_double_read_filter();
+    CHECK(scanned(*f.service, c.order_number).kind == VerdictKind::already_collected);
+  }
+  CHECK(f.events() == 1);
+  CHECK(f.outbox() == 1);
+}
+
+TEST_CASE("a partial handover records the lines handed and the lines missing") {
+  ServiceFixture f;
+  const db::Order o = f.ready_order_with_lines(2);
+  const HandoverReceipt r = done(f.service->hand_over(o.number, {2}, "Léa"));
+  CHECK(r.kind == db::EventKind::partial);
+  CHECK(r.lines_missing == std::vector<int>{2});
+  std::vector<int> handed = line_numbers(o);
+  handed.erase(std::find(handed.begin(), handed.end(), 2));
+  CHECK(r.lines_handed == handed);
+
+  const auto events = f.ledger_for(o.id);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].kind == db::EventKind::partial);
+  CHECK(events[0].uuid == r.event_id);
+  CHECK(events[0].lines_handed == handed);
+  CHECK(events[0].lines_missing == std::vector<int>{2});
+  CHECK(events[0].device == kDevice);
+  CHECK(events[0].staff == "Léa");
+  CHECK(events[0].wall_ms == kStartMs);
+  CHECK(f.outbox() == 1);
+
+  f.service->reset_double_read_filter();
+  const Verdict v = scanned(*f.service, o.number);
+  CHECK(v.kind == VerdictKind::already_collected);
+  REQUIRE(v.collected.has_value());
+  CHECK(v.collected->partial);
+}
+
+TEST_CASE("a missing line the order does not have is bad_line, all lines missing is refused") {
+  ServiceFixture f;
+  const db::Order o = f.ready_order_with_lines(2);
+  const int beyond = static_cast<int>(o.lines.size()) + 1;
+  for (const std::vector<int> &missing : {std::vector<int>{99}, std::vector<int>{0},
+                                          std::vector<int>{-1}, std::vector<int>{1, beyond}}) {
+    CAPTURE(missing.back());
+    auto r = f.service->hand_over(o.number, missing, "");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "bad_line");
+  }
+  auto all = f.service->hand_over(o.number, line_numbers(o), "");
+  REQUIRE_FALSE(all.ok());
+  CHECK(all.error().code == "all_lines_missing");
+  CHECK(f.events() == 0);
+  CHECK(f.outbox() == 0);
+  // Nothing was recorded: the order can still be handed over in full.
+  CHECK(done(f.service->hand_over(o.number, {}, "")).kind == db::EventKind::full);
+}
+
+TEST_CASE("a refusal needs a reason and keeps the order collectable") {
+  ServiceFixture f;
+  const auto &c = f.code("ready");
+
+  auto no_reason = f.service->refuse(c.order_number, "", "Léa");
+  REQUIRE_FALSE(no_reason.ok());
+  CHECK(no_reason.error().code == "reason_required");
+  CHECK(f.events() == 0);
+
+  auto unknown = f.service->refuse("C-999999", "absent", "Léa");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().code == "order_not_found");
+  CHECK(f.events() == 0);
+
+  const HandoverReceipt r =
+      done(f.service->refuse(c.order_number, "pièce d'identité absente", "Léa"));
+  CHECK(r.kind == db::EventKind::refused);
+  CHECK(r.reason == "pièce d'identité absente");
+  CHECK(r.order_number == c.order_number);
+  CHECK(r.lines_handed.empty());
+  CHECK(f.events() == 1);
+  CHECK(f.outbox() == 1);
+
+  auto check = f.service->check_order(c.order_number);
+  REQUIRE(check.ok());
+  CHECK(check->kind == VerdictKind::ready);
+  f.service->reset_double_read_filter();
+  CHECK(scanned(*f.service, c.code).kind == VerdictKind::ready);
+  CHECK(done(f.service->hand_over(c.order_number, {}, "Léa")).kind == db::EventKind::full);
+}
+
+TEST_CASE("undo within 2 minutes makes the order collectable again") {
+  ServiceFixture f;
+  const auto &c = f.code("ready");
+  const HandoverReceipt handed = done(f.service->hand_over(c.order_number, {}, "Léa"));
+
+  SUBCASE("a second later") {
+    f.clock.advance_ms(1000);
+  }
+  SUBCASE("at exactly 2 minutes") {
+    f.clock.advance_ms(PickupService::kUndoWindowMs);
+  }
+
+  const HandoverReceipt undo = done(f.service->undo_last("Léa"));
+  CHECK(undo.kind == db::EventKind::undo);
+  CHECK(undo.undone_event == handed.event_id);
+  CHECK(undo.order_number == c.order_number);
+  CHECK(undo.lines_handed == handed.lines_handed);
+  CHECK(undo.event_id != handed.event_id);
+  CHECK(is_uuid(undo.event_id));
+
+  auto check = f.service->check_order(c.order_number);
+  REQUIRE(check.ok());
+  CHECK(check->kind == VerdictKind::ready);
+  f.service->reset_double_read_filter();
+  CHECK(scanned(*f.service, c.code).kind == VerdictKind::ready);
+  CHECK(f.events() == 2);
+  CHECK(f.outbox() == 2);
+
+  // Nothing left to undo; the order can be handed over again.
+  auto twice = f.service->undo_last("Léa");
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.error().code == "nothing_to_undo");
+  done(f.service->hand_over(c.order_number, {}, "Léa"));
+  f.service->reset_double_read_filter();
+  CHECK(scanned(*f.service, c.code).kind == VerdictKind::already_collected);
+}
+
+TEST_CASE("undo after 2 minutes is undo_too_late and changes nothing") {
+  ServiceFixture f;
+  const auto &c = f.code("ready");
+  done(f.service->hand_over(c.order_number, {}, ""));
+  f.clock.advance_ms(PickupService::kUndoWindowMs + 1);
+  auto r = f.service->undo_last("");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "undo_too_late");
+  CHECK(f.events() == 1);
+  CHECK(f.outbox() == 1);
+  auto check = f.service->check_order(c.order_number);
+  REQUIRE(check.ok());
+  CHECK(check->kind == VerdictKind::already_collected);
+}
+
+TEST_CASE("nothing to undo: no handover yet, or only refusals") {
+  ServiceFixture f;
+  auto r = f.service->undo_last("");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "nothing_to_undo");
+  done(f.service->refuse(f.code("ready").order_number, "absent", ""));
+  r = f.service->undo_last("");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "nothing_to_undo");
+  CHECK(f.events() == 1);
+}
+
+TEST_CASE("orders that may not be handed over are not_collectable, with the verdict") {
+  ServiceFixture f;
+  for (const char *verdict :
+       {"cancelled", "already_collected", "wrong_stand", "not_ready", "too_early", "expired"}) {
+    CAPTURE(verdict);
+    auto r = f.service->hand_over(f.code(verdict).order_number, {}, "");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "not_collectable");
+    CHECK(r.error().detail == verdict);
+  }
+  auto missing = f.service->hand_over("C-999999", {}, "");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == "order_not_found");
+  CHECK(f.events() == 0);
+
+  // Collected here: a second handover is refused.
+  const auto &c = f.code("ready");
+  done(f.service->hand_over(c.order_number, {}, ""));
+  auto second = f.service->hand_over(c.order_number, {}, "");
+  CHECK(refused_code(second) == "not_collectable");
+  CHECK(f.events() == 1);
+
+  // An amount due does not block the handover: staff take the payment.
+  CHECK(done(f.service->hand_over(f.code("payment_due").order_number, {}, "")).kind ==
+        db::EventKind::full);
+}
+
+TEST_CASE("the first event after a scan carries the scan's id, later events get new ones") {
+  ServiceFixture f;
+  const auto &a = f.code("ready", 0);
+  const auto &b = f.code("ready", 1);
+
+  SUBCASE("handover") {
+    const Verdict v = scanned(*f.service, a.code);
+    const HandoverReceipt r = done(f.service->hand_over(a.order_number, {}, ""));
+    CHECK(r.event_id == v.scan_id);
+    const HandoverReceipt undo = done(f.service->undo_last(""));
+    CHECK(undo.event_id != v.scan_id);
+    CHECK(is_uuid(undo.event_id));
+  }
+  SUBCASE("refusal") {
+    const Verdict v = scanned(*f.service, a.code);
+    const HandoverReceipt r = done(f.service->refuse(a.order_number, "absent", ""));
+    CHECK(r.event_id == v.scan_id);
+    const HandoverReceipt after = done(f.service->hand_over(a.order_number, {}, ""));
+    CHECK(after.event_id != v.scan_id);
+  }
+  SUBCASE("an event for another order than the one scanned") {
+    const Verdict v = scanned(*f.service, a.code);
+    const HandoverReceipt other = done(f.service->hand_over(b.order_number, {}, ""));
+    CHECK(other.event_id != v.scan_id);
+    CHECK(is_uuid(other.event_id));
+    // The scanned order's first event still gets the scan's id.
+    CHECK(done(f.service->hand_over(a.order_number, {}, "")).event_id == v.scan_id);
+  }
+  SUBCASE("each scan makes a new id") {
+    const Verdict v1 = scanned(*f.service, a.code);
+    f.service->reset_double_read_filter();
+    const Verdict v2 = scanned(*f.service, a.code);
+    CHECK(v1.scan_id != v2.scan_id);
+    CHECK(done(f.service->hand_over(a.order_number, {}, "")).event_id == v2.scan_id);
+  }
+}
+
+TEST_CASE("status counts this stand's orders and the events waiting for sync") {
+  ServiceFixture f;
+  std::int64_t ready = 0, not_ready = 0, collected = 0, cancelled = 0;
+  std::set<std::string> seen;  // the demo lists some orders twice, in other spellings
+  for (const auto &c : f.region.codes) {
+    if (c.order_number.empty() || !seen.insert(c.order_number).second) continue;
+    const std::string &v = c.expected_verdict;
+    if (v == "ready" || v == "payment_due" || v == "too_early" || v == "expired") ++ready;
+    if (v == "not_ready") ++not_ready;
+    if (v == "already_collected") ++collected;
+    if (v == "cancelled") ++cancelled;
+  }
+  REQUIRE(ready > 0);
+  auto expect = [&](std::int64_t waiting) {
+    auto s = f.service->status();
+    REQUIRE(s.ok());
+    CHECK(s->ready == ready);
+    CHECK(s->not_ready == not_ready);
+    CHECK(s->collected == collected);
+    CHECK(s->cancelled == cancelled);
+    CHECK(s->events_waiting == waiting);
+  };
+  expect(0);
+
+  const db::Order o = f.ready_order_with_lines(2);
+  done(f.service->hand_over(o.number, {}, ""));
+  --ready, ++collected;
+  expect(1);
+
+  done(f.service->refuse(f.code("ready", 3).order_number, "absent", ""));
+  expect(2);
+
+  done(f.service->undo_last(""));
+  ++ready, --collected;
+  expect(3);
+
+  done(f.service->hand_over(o.number, {1}, ""));
+  --ready, ++collected;
+  expect(4);
+}
+
+TEST_CASE("every event produces exactly one outbox row, and failures produce none") {
+  ServiceFixture f;
+  const db::Order o1 = f.ready_order_with_lines(2, 0);
+  const db::Order o2 = f.ready_order_with_lines(2, 1);
+  std::int64_t expected = 0;
+  auto ok = [&](Result<HandoverReceipt> r) {
+    done(std::move(r));
+    ++expected;
+    CHECK(f.events() == expected);
+    CHECK(f.outbox() == expected);
+  };
+  auto fails = [&](const Result<HandoverReceipt> &r) {
+    CHECK_FALSE(r.ok());
+    CHECK(f.events() == expected);
+    CHECK(f.outbox() == expected);
+  };
+  ok(f.service->hand_over(o1.number, {}, "a"));
+  fails(f.service->hand_over(o1.number, {}, "a"));
+  ok(f.service->undo_last("a"));
+  fails(f.service->hand_over(o2.number, {42}, "a"));
+  ok(f.service->hand_over(o2.number, {1}, "a"));
+  ok(f.service->refuse(o1.number, "client absent", "a"));
+  fails(f.service->refuse(o1.number, "", "a"));
+  ok(f.service->undo_last("a"));
+  ok(f.service->hand_over(o1.number, {}, "a"));
+  f.clock.advance_ms(PickupService::kUndoWindowMs + 1);
+  fails(f.service->undo_last("a"));
+
+  CHECK(f.count("SELECT COUNT(*) FROM handover_events e WHERE (SELECT COUNT(*) FROM outbox o "
+                "WHERE o.event_seq = e.seq) = 1") == expected);
+  auto s = f.service->status();
+  REQUIRE(s.ok());
+  CHECK(s->events_waiting == expected);
+}
+
+TEST_CASE("a full disk refuses the handover with disk_full, records nothing, and recovers") {
+  ServiceFixture f;
+  const db::Order o = f.ready_order_with_lines(1);
+  db::Connection &c = f.database->connection();
+  // Cap the file at its current size: any new page SQLite needs is "disk full" (SQLITE_FULL).
+  // A long staff field makes the event spill into an overflow page, so it needs one.
+  const std::string staff(6000, 'x');
+  const std::int64_t pages = f.count("PRAGMA page_count");
+  REQUIRE(c.exec("PRAGMA max_page_count=" + std::to_string(pages)).ok());
+  const std::int64_t events_before = f.events();
+  auto r = f.service->hand_over(o.number, {}, staff);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "disk_full");
+  CHECK(error_message(r.error(), Lang::fr).find("Disque plein") != std::string::npos);
+  CHECK(f.events() == events_before);
+  CHECK(f.outbox() == 0);
+
+  // Space comes back: the same handover now goes through, once.
+  REQUIRE(c.exec("PRAGMA max_page_count=1000000").ok());
+  auto again = f.service->hand_over(o.number, {}, staff);
+  REQUIRE(again.ok());
+  CHECK(f.events() == events_before + 1);
+  CHECK(f.outbox() == 1);
+}
+
+}  // namespace comptoir::test
