@@ -13,22 +13,13 @@
 namespace comptoir::db {
 namespace {
 
-// Maps a failing SQLite call during the checks to the error a technician can act on.
-Error read_error(const Connection &c, const std::string &path) {
-  const int rc = c.last_error_code() & 0xff;
-  if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) {
-    return make_error("database_corrupt", path + ": " + c.last_error());
-  }
-  return make_error("database_error", path + ": " + c.last_error());
-}
-
 Result<std::int64_t> pragma_int(Connection &c, const std::string &path, std::string_view sql) {
   Statement s = c.prepare(sql);
-  if (!s.valid()) return read_error(c, path);
+  if (!s.valid()) return c.error(path);
   const int rc = s.step();
   if (rc == SQLITE_ROW) return s.int64(0);
   if (rc == SQLITE_DONE) return std::int64_t{0};
-  return read_error(c, path);
+  return c.error(path);
 }
 
 // Runs PRAGMA quick_check, over one table or all of them; "ok" or the first problems.
@@ -40,14 +31,14 @@ Result<void> quick_check(Connection &c, const std::string &path, std::string_vie
     sql += "\")";
   }
   Statement s = c.prepare(sql);
-  if (!s.valid()) return read_error(c, path);
+  if (!s.valid()) return c.error(path);
   std::string problems;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
     std::string line = s.text(0);
     if (line != "ok" && problems.size() < 500) problems += line + "; ";
   }
-  if (rc != SQLITE_DONE) return read_error(c, path);
+  if (rc != SQLITE_DONE) return c.error(path);
   if (!problems.empty()) return make_error("database_corrupt", path + ": " + problems);
   return {};
 }
@@ -129,7 +120,7 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path, OpenOp
         "PRAGMA recursive_triggers=ON"}) {
     Statement s = c.prepare(pragma);
     const int rc = s.valid() ? s.step() : SQLITE_ERROR;
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return read_error(c, path);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return c.error(path);
   }
   if (auto r = db->migrate(); !r) return r.error();
   return db;
@@ -169,7 +160,7 @@ Result<std::optional<std::string>> Database::setting(const std::string &key) {
   const int rc = s.step();
   if (rc == SQLITE_ROW) return std::optional<std::string>(s.text(0));
   if (rc == SQLITE_DONE) return std::optional<std::string>();
-  return read_error(conn_, path_);
+  return conn_.error(path_);
 }
 
 Result<void> Database::set_setting(const std::string &key, const std::string &value) {

@@ -34,12 +34,6 @@ std::vector<int> split(std::string_view text) {
   return out;
 }
 
-Error write_error(Connection &c) {
-  const int rc = c.last_error_code() & 0xff;
-  if (rc == SQLITE_FULL) return make_error("disk_full", c.last_error());
-  return make_error("database_write_failed", c.last_error());
-}
-
 }  // namespace
 
 std::string_view to_string(EventKind kind) {
@@ -121,7 +115,7 @@ Result<std::vector<HandoverEvent>> HandoverLedger::read_events(Statement &s) {
     e.mono_ns = s.int64(11);
     out.push_back(std::move(e));
   }
-  if (rc != SQLITE_DONE) return write_error(conn_);
+  if (rc != SQLITE_DONE) return conn_.error();
   return out;
 }
 
@@ -140,7 +134,7 @@ Result<std::optional<HandoverEvent>> HandoverLedger::last_handover(std::string_v
 
 Result<std::int64_t> HandoverLedger::outbox_size() {
   StatementScope scope(outbox_size_);
-  if (outbox_size_.step() != SQLITE_ROW) return write_error(conn_);
+  if (outbox_size_.step() != SQLITE_ROW) return conn_.error();
   return outbox_size_.int64(0);
 }
 

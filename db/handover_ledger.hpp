@@ -22,7 +22,7 @@ class HandoverLedger {
 
   // Appends the event and its outbox row in one transaction; on success the event is on
   // disk. Returns the event's seq. Error codes: duplicate_event (that uuid is already in
-  // the ledger), disk_full, database_write_failed.
+  // the ledger), disk_full, database_error.
   Result<std::int64_t> append(const HandoverEvent &event);
 
   // Every event for one order, oldest first.

@@ -15,11 +15,6 @@ std::string order_query(std::string_view where) {
   return sql;
 }
 
-Error query_error(Connection &c) {
-  const int rc = c.last_error_code() & 0xff;
-  return make_error(rc == SQLITE_CORRUPT ? "database_corrupt" : "database_error", c.last_error());
-}
-
 }  // namespace
 
 OrderCache::OrderCache(Connection &conn)
@@ -65,7 +60,7 @@ Result<std::optional<Order>> OrderCache::find(Statement &s) {
   StatementScope scope(s);
   const int rc = s.step();
   if (rc == SQLITE_DONE) return std::optional<Order>();
-  if (rc != SQLITE_ROW) return query_error(conn_);
+  if (rc != SQLITE_ROW) return conn_.error();
   Order o;
   o.id = s.int64(0);
   o.number = s.text(1);
@@ -95,7 +90,7 @@ Result<std::optional<Order>> OrderCache::find(Statement &s) {
     l.variable_weight = lines_.int64(6) != 0;
     o.lines.push_back(std::move(l));
   }
-  if (lrc != SQLITE_DONE) return query_error(conn_);
+  if (lrc != SQLITE_DONE) return conn_.error();
   return std::optional<Order>(std::move(o));
 }
 
@@ -119,7 +114,7 @@ Result<std::optional<Stand>> OrderCache::stand(std::int64_t id) {
   stand_.bind(1, id);
   const int rc = stand_.step();
   if (rc == SQLITE_DONE) return std::optional<Stand>();
-  if (rc != SQLITE_ROW) return query_error(conn_);
+  if (rc != SQLITE_ROW) return conn_.error();
   return std::optional<Stand>(Stand{stand_.int64(0), stand_.text(1), stand_.text(2)});
 }
 
@@ -164,7 +159,7 @@ Result<std::vector<StatusCount>> OrderCache::count_by_status(std::int64_t stand_
     out.push_back(
         {static_cast<OrderStatus>(count_.integer(0)), count_.int64(1) != 0, count_.int64(2)});
   }
-  if (rc != SQLITE_DONE) return query_error(conn_);
+  if (rc != SQLITE_DONE) return conn_.error();
   return out;
 }
 

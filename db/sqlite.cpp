@@ -4,6 +4,20 @@
 
 namespace comptoir::db {
 
+Error sqlite_error(int extended_code, std::string detail) {
+  switch (extended_code & 0xff) {
+    case SQLITE_FULL:
+      return make_error("disk_full", std::move(detail));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return make_error("database_corrupt", std::move(detail));
+    case SQLITE_CONSTRAINT:
+      return make_error("constraint", std::move(detail));
+    default:
+      return make_error("database_error", std::move(detail));
+  }
+}
+
 Statement::Statement(sqlite3 *db, std::string_view sql) {
   if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
                          &stmt_, nullptr) != SQLITE_OK) {
@@ -52,12 +66,10 @@ int Statement::step() {
 Result<void> Statement::run() {
   const int rc = step();
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-    std::string detail = sqlite3_errmsg(sqlite3_db_handle(stmt_));
-    const int ext = sqlite3_extended_errcode(sqlite3_db_handle(stmt_));
+    sqlite3 *db = sqlite3_db_handle(stmt_);
+    Error e = sqlite_error(sqlite3_extended_errcode(db), sqlite3_errmsg(db));
     reset();
-    if ((ext & 0xff) == SQLITE_FULL) return make_error("disk_full", detail);
-    if ((ext & 0xff) == SQLITE_CONSTRAINT) return make_error("constraint", detail);
-    return make_error("database_write_failed", detail);
+    return e;
   }
   reset();
   return {};
@@ -119,10 +131,7 @@ Result<void> Connection::exec(std::string_view sql) {
   if (rc != SQLITE_OK) {
     std::string detail = message ? message : sqlite3_errstr(rc);
     sqlite3_free(message);
-    if ((rc & 0xff) == SQLITE_FULL) return make_error("disk_full", detail);
-    if ((rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB)
-      return make_error("database_corrupt", detail);
-    return make_error("database_error", detail);
+    return sqlite_error(rc, std::move(detail));
   }
   return {};
 }
@@ -133,6 +142,11 @@ std::string Connection::last_error() const {
 
 int Connection::last_error_code() const {
   return db_ ? sqlite3_extended_errcode(db_) : SQLITE_MISUSE;
+}
+
+Error Connection::error(std::string_view context) const {
+  std::string detail = context.empty() ? last_error() : std::string(context) + ": " + last_error();
+  return sqlite_error(last_error_code(), std::move(detail));
 }
 
 std::int64_t Connection::last_insert_rowid() const {

@@ -12,6 +12,10 @@
 
 namespace comptoir::db {
 
+// The one mapping from SQLite result codes to ours: disk_full, database_corrupt,
+// constraint, database_error.
+Error sqlite_error(int extended_code, std::string detail);
+
 class Statement {
  public:
   Statement() = default;
@@ -85,6 +89,8 @@ class Connection {
   Statement prepare(std::string_view sql) { return Statement(db_, sql); }
   std::string last_error() const;
   int last_error_code() const;
+  // The last failure as an Error, its detail prefixed with `context` (e.g. the path).
+  Error error(std::string_view context = {}) const;
   sqlite3 *handle() const { return db_; }
   std::int64_t last_insert_rowid() const;
   int changes() const;

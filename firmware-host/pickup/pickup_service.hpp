@@ -53,7 +53,7 @@ class PickupService {
   Result<Verdict> scan(std::string_view text);
 
   // Error codes: order_not_found, not_collectable (detail: the verdict), bad_line,
-  // all_lines_missing, duplicate_event, disk_full, database_write_failed.
+  // all_lines_missing, duplicate_event, disk_full, database_error.
   Result<HandoverReceipt> hand_over(std::string_view order_number,
                                     const std::vector<int> &missing_lines, std::string_view staff);
   // Error codes: order_not_found, reason_required, and the write errors.
