@@ -107,7 +107,15 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path, OpenOp
     if (options.check == IntegrityCheck::everything) {
       if (auto r = quick_check(c, path, ""); !r) return r.error();
     } else {
+      Statement table_exists =
+          c.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+      if (!table_exists.valid()) return c.error(path);
       for (std::string_view table : irreplaceable_tables()) {
+        table_exists.bind(1, table);
+        const int rc = table_exists.step();
+        table_exists.reset();
+        if (rc == SQLITE_DONE) continue;  // an older schema: its migration creates the table
+        if (rc != SQLITE_ROW) return c.error(path);
         if (auto r = quick_check(c, path, table); !r) return r.error();
       }
     }

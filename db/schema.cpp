@@ -94,9 +94,20 @@ constexpr std::string_view kV2 = R"sql(
 CREATE INDEX handover_events_by_undoes ON handover_events(undoes) WHERE undoes IS NOT NULL;
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kV1, kV2};
-constexpr std::array<std::string_view, 6> kIrreplaceable = {
-    "settings", "stands", "products", "handover_events", "outbox", "sync_state"};
+// The portal's public signing keys: signed pickup tokens are verified offline with them.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE portal_keys(
+  key_id INTEGER PRIMARY KEY CHECK(key_id BETWEEN 0 AND 65535),
+  public_key BLOB NOT NULL CHECK(length(public_key) = 32),
+  valid_from INTEGER NOT NULL,
+  valid_until INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kV1, kV2, kV3};
+// Checked by name: a table that does not exist yet (before its migration) is skipped.
+constexpr std::array<std::string_view, 7> kIrreplaceable = {
+    "settings", "stands", "products", "handover_events", "outbox", "sync_state", "portal_keys"};
 
 }  // namespace
 

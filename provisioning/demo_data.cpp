@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "codes/short_code.hpp"
+#include "db/key_store.hpp"
 #include "db/order_cache.hpp"
 #include "runtime/appliance.hpp"
 
@@ -110,6 +111,32 @@ std::uint64_t scramble(std::uint64_t x, std::uint64_t seed) {
   return x;
 }
 
+// What a scanner set to US types on a French (AZERTY) host, for the demo's mangled reads.
+std::string typed_us_on_fr(std::string_view text) {
+  static constexpr std::string_view kDigits[] = {"à", "&", "é", "\"", "'", "(", "-", "è", "_", "ç"};
+  std::string out;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') {
+      out += kDigits[c - '0'];
+    } else if (c == 'A' || c == 'Q') {
+      out += c == 'A' ? 'Q' : 'A';
+    } else if (c == 'Z' || c == 'W') {
+      out += c == 'Z' ? 'W' : 'Z';
+    } else if (c == 'M') {
+      out += '?';
+    } else if (c == '-') {
+      out += ')';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::uint16_t day_of(std::int64_t unix_s) {
+  return static_cast<std::uint16_t>(unix_s / 86400);
+}
+
 }  // namespace
 
 Result<DemoRegion> create_demo(db::Database &database, const DemoOptions &options) {
@@ -147,6 +174,26 @@ Result<DemoRegion> create_demo(db::Database &database, const DemoOptions &option
   DemoRegion region;
   region.local_stand = 1;
   const bool list_all = options.orders <= 10'000;
+  std::array<unsigned char, 32> seed{};
+  for (std::size_t b = 0; b < seed.size(); ++b) {
+    seed[b] =
+        static_cast<unsigned char>(options.seed >> (8 * (b % 8))) ^ static_cast<unsigned char>(b);
+  }
+  region.portal_key = codes::key_pair_from_seed(seed);
+  db::KeyStore keys(database.connection());
+  if (auto r = keys.put(
+          {region.key_id, region.portal_key.public_key, now - 30 * 86400, now + 365 * 86400});
+      !r) {
+    return r.error();
+  }
+  const auto sign = [&](std::int64_t order_id, std::int64_t stand_id, std::int64_t until_s,
+                        bool prepaid) {
+    codes::TokenFields f{region.key_id, static_cast<std::uint64_t>(order_id),
+                         static_cast<std::uint32_t>(stand_id), day_of(until_s),
+                         prepaid ? codes::kFlagPrepaid : std::uint8_t{0}};
+    return codes::sign_token(f, region.portal_key.secret_key);
+  };
+  std::vector<DemoCode> tokens;
   for (std::int64_t i = 0; i < options.orders; ++i) {
     const Slot slot = kSlots[static_cast<std::size_t>(i % 20)];
     const Catalogue &cat = catalogues[slot == Slot::elsewhere ? 1 + (i / 20) % 2 : 0];
@@ -210,6 +257,10 @@ Result<DemoRegion> create_demo(db::Database &database, const DemoOptions &option
       region.codes.push_back({codes::format_short_code(static_cast<std::uint64_t>(o.short_code)),
                               o.number, std::string(expected(slot)), o.customer});
     }
+    if (list_all && i < 40) {
+      tokens.push_back({sign(o.id, o.stand_id, o.pickup_until, o.due_cents == 0), o.number,
+                        std::string(expected(slot)), o.customer});
+    }
   }
   if (auto r = database.set_setting(kSettingStand, std::to_string(region.local_stand)); !r) {
     return r.error();
@@ -225,21 +276,51 @@ Result<DemoRegion> create_demo(db::Database &database, const DemoOptions &option
     }
     std::string mistyped = region.codes.front().code;
     mistyped.back() = mistyped.back() == '0' ? '1' : '0';
-    region.codes.push_back({mistyped, "", "unknown", ""});
+    region.codes.push_back({mistyped, "", "mistyped", ""});
     for (const char *text :
          {"3017620422003", "https://example.org/commande/42", "bonjour", "lot n°4521 DLC 28/11"}) {
       region.codes.push_back({text, "", "not_a_pickup_code", ""});
     }
     // Forgiving reading: the same codes typed in lower case, without dashes, O for 0.
-    const DemoCode &first = region.codes[0];
+    const DemoCode first = region.codes[0];
     std::string lower;
     for (char c : first.code) {
       if (c != '-') lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
     region.codes.push_back({lower, first.order_number, first.expected_verdict, first.customer});
-    const DemoCode &second = region.codes[1];
+    const DemoCode second = region.codes[1];
     region.codes.push_back(
         {second.order_number, second.order_number, second.expected_verdict, second.customer});
+
+    // Signed tokens, as in the portal's QR codes.
+    const DemoCode ready_token = tokens[2];
+    region.codes.insert(region.codes.end(), tokens.begin(), tokens.end());
+    // Placed after the last sync: genuine, so they can be handed over before their order
+    // reaches the cache, unless they belong to another stand.
+    const std::int64_t unsynced = 900001;
+    region.codes.push_back(
+        {sign(unsynced, 1, now + 6 * 3600, true), "#900001", "ready_unsynced", ""});
+    region.codes.push_back(
+        {sign(unsynced + 1, 1, now + 6 * 3600, true), "#900002", "ready_unsynced", ""});
+    region.codes.push_back(
+        {sign(unsynced + 2, 2, now + 6 * 3600, true), "#900003", "wrong_stand", ""});
+    // One symbol changed in the signature: forged.
+    std::string forged = tokens[3].code;
+    forged[100] = forged[100] == 'A' ? 'B' : 'A';
+    region.codes.push_back({forged, "", "forged", ""});
+    // Signed by a portal key this appliance was never given.
+    std::array<unsigned char, 32> stranger_seed = seed;
+    stranger_seed[0] ^= 0xff;
+    const codes::KeyPair stranger = codes::key_pair_from_seed(stranger_seed);
+    codes::TokenFields foreign{7, 100001, 1, day_of(now + 86400), codes::kFlagPrepaid};
+    region.codes.push_back(
+        {codes::sign_token(foreign, stranger.secret_key), "", "unknown_key", ""});
+    // A US-configured scanner on a French host: repaired, and the layout named.
+    region.codes.push_back({typed_us_on_fr(ready_token.code), ready_token.order_number,
+                            ready_token.expected_verdict, ready_token.customer});
+    const DemoCode third = region.codes[3];
+    region.codes.push_back(
+        {typed_us_on_fr(third.code), third.order_number, third.expected_verdict, third.customer});
   }
   return region;
 }

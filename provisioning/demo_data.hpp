@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "codes/pickup_token.hpp"
 #include "db/database.hpp"
 #include "db/result.hpp"
 
@@ -26,10 +27,17 @@ struct DemoOptions {
 
 struct DemoRegion {
   std::int64_t local_stand = 0;
-  std::vector<DemoCode> codes;  // every order of the region, then codes matching none
+  // The demo portal's signing key (key id 1), made from the seed; its public half is in
+  // the cache's key ring. comptoir-code sign uses it to make more demo tokens.
+  std::uint16_t key_id = 1;
+  codes::KeyPair portal_key;
+  // Every order's short code; signed tokens for the first forty orders; then tokens of
+  // orders not synced yet, forged and foreign tokens, mangled reads, and non-codes.
+  std::vector<DemoCode> codes;
 };
 
-// Fills an empty cache in one transaction and sets this appliance's stand.
+// Fills an empty cache in one transaction, sets this appliance's stand and trusts the
+// demo portal's key.
 Result<DemoRegion> create_demo(db::Database &db, const DemoOptions &options);
 
 }  // namespace comptoir::provisioning

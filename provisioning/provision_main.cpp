@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "codes/pickup_token.hpp"
 #include "demo_data.hpp"
 #include "runtime/appliance.hpp"
 #include "runtime/clock.hpp"
@@ -22,6 +23,7 @@ constexpr const char *kUsage =
     "\n"
     "  demo        create a demo region (3 stands, orders in every state) in an empty\n"
     "              data directory, print codes to try and write DIR/demo-codes.json\n"
+    "              (and .tsv), and the demo portal's signing key DIR/demo-portal-key.json\n"
     "  --orders N  number of orders (default 240, at least 20)\n";
 
 int usage_error(const std::string &message) {
@@ -45,12 +47,23 @@ void print_table(const std::vector<comptoir::provisioning::DemoCode> &codes) {
   std::map<std::string, int> shown;
   std::printf("\n  %s%s%s%s\n", pad("code", 17).c_str(), pad("commande", 11).c_str(),
               pad("client", 17).c_str(), "verdict attendu");
+  std::size_t tokens = 0;
   for (const auto &c : codes) {
+    // Signed tokens (131 characters) are for QR codes, not for typing.
+    if (c.code.size() > 20) {
+      ++tokens;
+      continue;
+    }
     if (shown[c.expected_verdict]++ >= 2) continue;
     std::printf("  %s%s%s%s\n", pad(c.code, 17).c_str(),
                 pad(c.order_number.empty() ? "-" : c.order_number, 11).c_str(),
                 pad(c.customer.empty() ? "-" : c.customer, 17).c_str(), c.expected_verdict.c_str());
   }
+  std::printf(
+      "\n  and %zu signed QR tokens (ready, ready_unsynced, forged, unknown_key, typed\n"
+      "  through a French keyboard...): paste them from demo-codes.json, or make QR\n"
+      "  images with: comptoir-code sign --key DIR/demo-portal-key.json ...\n",
+      tokens);
 }
 
 int demo(int argc, char **argv) {
@@ -112,12 +125,27 @@ int demo(int argc, char **argv) {
                        {"order_number", c.order_number},
                        {"expected_verdict", c.expected_verdict}});
     }
-    const std::string json_path = data_dir + "/demo-codes.json";
-    std::ofstream out(json_path);
-    out << codes.dump(1) << '\n';
-    if (!out.flush()) {
-      std::fprintf(stderr, "comptoir-provision: could not write %s\n", json_path.c_str());
-      return 1;
+    // The same list as tab-separated lines, for shell scripts: mangled codes hold quotes.
+    std::string tsv;
+    for (const auto &c : region->codes) {
+      tsv += c.code + '\t' + c.order_number + '\t' + c.expected_verdict + '\n';
+    }
+    const auto &key = region->portal_key;
+    const nlohmann::json key_file = {
+        {"key_id", region->key_id},
+        {"secret_key", comptoir::codes::to_hex(key.secret_key.data(), key.secret_key.size())},
+        {"public_key", comptoir::codes::to_hex(key.public_key.data(), key.public_key.size())}};
+    for (const auto &[name, content] :
+         {std::pair{std::string("demo-codes.json"), codes.dump(1) + '\n'},
+          std::pair{std::string("demo-codes.tsv"), tsv},
+          std::pair{std::string("demo-portal-key.json"), key_file.dump(1) + '\n'}}) {
+      const std::string path = data_dir + "/" + name;
+      std::ofstream out(path);
+      out << content;
+      if (!out.flush()) {
+        std::fprintf(stderr, "comptoir-provision: could not write %s (disk full?)\n", path.c_str());
+        return 1;
+      }
     }
   }
   if (!quiet) {

@@ -1,5 +1,6 @@
 #include "codes/scanned_code.hpp"
 
+#include "codes/keyboard_layouts.hpp"
 #include "codes/short_code.hpp"
 
 namespace comptoir::codes {
@@ -39,9 +40,35 @@ bool looks_like_order_number(std::string_view s) {
   return has_digit;
 }
 
+// A token, read as typed or through the first layout mix-up under which it verifies.
+SignedTokenScan read_any_token(std::string_view text, const KeyRing &keys, std::int64_t now_s) {
+  SignedTokenScan best;
+  TokenRead as_typed = read_token(text, keys, now_s);
+  best.status = as_typed.status;
+  best.fields = as_typed.fields;
+  if (as_typed.status == TokenStatus::ok) return best;
+  for (const LayoutReading &r : layout_readings(text)) {
+    if (!has_token_prefix(r.text)) continue;
+    TokenRead read = read_token(r.text, keys, now_s);
+    // A reading with the prefix beats a text without it, even when it does not verify:
+    // "WQ&..." is a token typed through a French layout, forged or not.
+    if (read.status == TokenStatus::ok || best.status == TokenStatus::not_a_token) {
+      best.status = read.status;
+      best.fields = read.fields;
+      best.layout = layout_name(r.scanner, r.host);
+      if (read.status == TokenStatus::ok) break;
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
-ScannedCode parse_scan(std::string_view raw) {
+std::string layout_name(const std::string &scanner, const std::string &host) {
+  return scanner + ">" + host;
+}
+
+ScannedCode parse_scan(std::string_view raw, const KeyRing &keys, std::int64_t now_s) {
   if (raw.size() > kMaxScanBytes) return NotACode{"too_long"};
   const std::string_view text = trim(raw);
   if (text.empty()) return NotACode{"empty"};
@@ -50,8 +77,19 @@ ScannedCode parse_scan(std::string_view raw) {
     if (u < 0x20 || u == 0x7f) return NotACode{"control_characters"};
   }
 
+  SignedTokenScan token = read_any_token(text, keys, now_s);
+  if (token.status != TokenStatus::not_a_token) return token;
+
   const ShortCodeRead read = read_short_code(text);
-  if (read.status == ShortCodeStatus::ok) return ShortCodeScan{read.value};
+  if (read.status == ShortCodeStatus::ok) return ShortCodeScan{read.value, ""};
+  if (text.size() <= 48) {  // a short code, even mangled, is short: bound the work
+    for (const LayoutReading &r : layout_readings(text)) {
+      const ShortCodeRead repaired = read_short_code(r.text);
+      if (repaired.status == ShortCodeStatus::ok) {
+        return ShortCodeScan{repaired.value, layout_name(r.scanner, r.host)};
+      }
+    }
+  }
   if (read.status == ShortCodeStatus::wrong_check) {
     return MistypedShortCode{crockford_clean(text).value_or(std::string(text))};
   }
@@ -73,6 +111,10 @@ std::string scan_key(const ScannedCode &code) {
   struct Key {
     std::string operator()(const NotACode &c) const { return "x:" + c.reason; }
     std::string operator()(const ShortCodeScan &c) const { return "s:" + std::to_string(c.value); }
+    std::string operator()(const SignedTokenScan &c) const {
+      return "t:" + std::to_string(c.fields.key_id) + ":" + std::to_string(c.fields.order_id) +
+             ":" + std::string(to_string(c.status));
+    }
     std::string operator()(const MistypedShortCode &c) const { return "m:" + c.cleaned; }
     std::string operator()(const OrderNumberScan &c) const { return "n:" + c.number; }
   };

@@ -37,6 +37,8 @@ json order_json(const OrderSummary &o, Lang lang) {
           {"paid_cents", o.paid_cents},
           {"pickup_from", iso_local_time(o.pickup_from)},
           {"pickup_until", iso_local_time(o.pickup_until)},
+          {"prepaid", o.prepaid},
+          {"contents_known", o.in_cache},
           {"lines", lines}};
 }
 
@@ -48,6 +50,10 @@ json verdict_json(const Verdict &v, Lang lang) {
   if (!v.scan_id.empty()) j["scan_id"] = v.scan_id;
   if (v.repeat) j["repeat"] = true;
   if (!v.detail.empty()) j["detail"] = v.detail;
+  if (!v.layout.empty()) {
+    j["layout"] = v.layout;
+    j["layout_message"] = layout_message(v.layout, lang);
+  }
   if (v.order) j.update(order_json(*v.order, lang));
   if (v.collected) {
     j["collected"] = {
@@ -129,7 +135,10 @@ std::string HeadlessSession::handle_scan(std::string_view line) {
   auto verdict = service_.scan(line);
   if (!verdict) return dump(error_json(verdict.error(), lang), options_);
   json j = verdict_json(*verdict, lang);
-  if (options_.auto_handover && !verdict->repeat && verdict->kind == VerdictKind::ready) {
+  // Without a screen, a genuine prepaid token is enough even before its order is synced.
+  const bool auto_ok = verdict->kind == VerdictKind::ready ||
+                       (verdict->kind == VerdictKind::ready_unsynced && verdict->order->prepaid);
+  if (options_.auto_handover && !verdict->repeat && auto_ok) {
     auto receipt = service_.hand_over(verdict->order->number, {}, options_.staff);
     if (receipt) {
       j["handover"] = receipt_json(*receipt, lang);

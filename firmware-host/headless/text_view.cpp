@@ -24,6 +24,10 @@ Look look_for(const std::string &verdict) {
   if (verdict == "too_early") return {"1;33", "TROP TÔT", "TOO EARLY", "…"};
   if (verdict == "expired") return {"1;31", "EXPIRÉE", "EXPIRED", "✗"};
   if (verdict == "unknown") return {"1;31", "INCONNU", "UNKNOWN", "?"};
+  if (verdict == "mistyped") return {"1;33", "MAL SAISI", "MISTYPED", "?"};
+  if (verdict == "forged") return {"1;31", "FALSIFIÉ", "FORGED", "✗"};
+  if (verdict == "unknown_key") return {"1;33", "CLÉ INCONNUE", "UNKNOWN KEY", "?"};
+  if (verdict == "ready_unsynced") return {"1;32", "AUTHENTIQUE", "GENUINE", "✓"};
   return {"1;31", "PAS UN CODE", "NOT A CODE", "?"};
 }
 
@@ -64,6 +68,7 @@ std::string render_text(const json &a, Lang lang, bool color) {
     }
     if (a.value("repeat", false)) out += fr ? "  (lecture en double)" : "  (double read)";
     out += "\n  " + message;
+    if (a.contains("layout_message")) out += "\n  " + a.value("layout_message", "");
     if (a.contains("lines")) {
       for (const json &line : a["lines"]) {
         out += "\n    " + std::to_string(line.value("line", 0)) + ". " + line.value("product", "") +

@@ -1,6 +1,7 @@
 #include "pickup/pickup_service.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <variant>
 
@@ -11,52 +12,117 @@ namespace comptoir {
 PickupService::PickupService(db::Database &db, const Clock &clock, Identity identity, Policy policy)
     : cache_(db.connection()),
       ledger_(db.connection()),
+      key_store_(db.connection()),
       clock_(clock),
       identity_(std::move(identity)),
-      policy_(policy) {}
+      policy_(policy) {
+  // Without keys every token reads as unknown_key ("synchronise"), which is what staff
+  // should be told; the error itself shows again at the next reload.
+  (void)reload_keys();
+}
+
+Result<void> PickupService::reload_keys() {
+  auto stored = key_store_.all();
+  if (!stored) return stored.error();
+  codes::KeyRing ring;
+  for (const db::StoredKey &k : *stored) {
+    ring.keys.push_back(
+        {static_cast<std::uint16_t>(k.key_id), k.public_key, k.valid_from, k.valid_until});
+  }
+  keys_ = std::move(ring);
+  return {};
+}
 
 ScanContext PickupService::context() const {
   return ScanContext{identity_.stand_id, clock_.wall_ms() / 1000, policy_};
 }
 
-Result<std::optional<OrderFacts>> PickupService::facts_for(const std::optional<db::Order> &order) {
-  if (!order) return std::optional<OrderFacts>();
-  OrderFacts facts{*order, std::nullopt, {}};
-  auto events = ledger_.events_for_order(order->id);
+Result<OrderFacts> PickupService::facts_for(const db::Order &order, bool in_cache) {
+  OrderFacts facts{order, std::nullopt, {}, in_cache};
+  auto events = ledger_.events_for_order(order.id);
   if (!events) return events.error();
   facts.events = std::move(*events);
-  if (order->stand_id != identity_.stand_id) {
-    auto stand = cache_.stand(order->stand_id);
+  if (order.stand_id != identity_.stand_id) {
+    auto stand = cache_.stand(order.stand_id);
     if (!stand) return stand.error();
     if (*stand) facts.order_stand = StandRef{(*stand)->id, (*stand)->name, (*stand)->place};
   }
-  return std::optional<OrderFacts>(std::move(facts));
+  return facts;
 }
 
 Result<std::optional<OrderFacts>> PickupService::lookup(const codes::ScannedCode &code) {
   Result<std::optional<db::Order>> order = std::optional<db::Order>();
+  const auto *token = std::get_if<codes::SignedTokenScan>(&code);
   if (const auto *s = std::get_if<codes::ShortCodeScan>(&code)) {
     order = cache_.find_by_short_code(static_cast<std::int64_t>(s->value));
   } else if (const auto *n = std::get_if<codes::OrderNumberScan>(&code)) {
     order = cache_.find_by_number(n->number);
+  } else if (token != nullptr && token->status == codes::TokenStatus::ok) {
+    order = cache_.find_by_id(static_cast<std::int64_t>(token->fields.order_id));
   }
   if (!order) return order.error();
-  return facts_for(*order);
+  if (!*order && token != nullptr && token->status == codes::TokenStatus::ok) {
+    // Genuine, but placed after the last sync: the token is all we know.
+    remember_unsynced(token->fields);
+    auto facts = facts_for(order_from_token(token->fields), false);
+    if (!facts) return facts.error();
+    return std::optional<OrderFacts>(std::move(*facts));
+  }
+  if (!*order) return std::optional<OrderFacts>();
+  auto facts = facts_for(**order, true);
+  if (!facts) return facts.error();
+  return std::optional<OrderFacts>(std::move(*facts));
+}
+
+void PickupService::remember_unsynced(const codes::TokenFields &token) {
+  std::erase_if(unsynced_,
+                [&](const codes::TokenFields &t) { return t.order_id == token.order_id; });
+  unsynced_.push_back(token);
+  if (unsynced_.size() > 64) unsynced_.erase(unsynced_.begin());
+}
+
+bool PickupService::typed_entry_paused(std::int64_t mono_ns) const {
+  return mono_ns < typed_paused_until_ns_;
+}
+
+void PickupService::count_typed_failure(std::int64_t mono_ns) {
+  typed_failures_.push_back(mono_ns);
+  while (!typed_failures_.empty() && mono_ns - typed_failures_.front() > kTypedFailureWindowNs) {
+    typed_failures_.erase(typed_failures_.begin());
+  }
+  if (typed_failures_.size() >= kTypedFailuresAllowed) {
+    typed_paused_until_ns_ = mono_ns + kTypedPauseNs;
+    typed_failures_.clear();
+  }
 }
 
 Result<Verdict> PickupService::scan(std::string_view text) {
-  const codes::ScannedCode code = codes::parse_scan(text);
+  const std::int64_t mono = clock_.mono_ns();
+  const codes::ScannedCode code = codes::parse_scan(text, keys_, clock_.wall_ms() / 1000);
   // Garbage is keyed by its text, so two different wrong barcodes are two scans.
   std::string key = codes::scan_key(code);
   if (std::holds_alternative<codes::NotACode>(code)) key.append(text.substr(0, 64));
-  if (debouncer_.is_repeat(key, clock_.mono_ns())) {
+  if (debouncer_.is_repeat(key, mono)) {
     Verdict repeat = last_verdict_;
     repeat.repeat = true;
     return repeat;
   }
-  auto facts = lookup(code);
-  if (!facts) return facts.error();
-  Verdict v = validate(code, *facts, context());
+  // Typed codes can be guessed; signed tokens cannot.
+  const bool typed = std::holds_alternative<codes::ShortCodeScan>(code) ||
+                     std::holds_alternative<codes::MistypedShortCode>(code) ||
+                     std::holds_alternative<codes::OrderNumberScan>(code);
+  Verdict v;
+  if (typed && typed_entry_paused(mono)) {
+    v.kind = VerdictKind::unknown;
+    v.detail = "rate_limited";
+  } else {
+    auto facts = lookup(code);
+    if (!facts) return facts.error();
+    v = validate(code, *facts, context());
+    const bool failed = v.kind == VerdictKind::unknown || v.kind == VerdictKind::mistyped ||
+                        v.detail == "no_such_order_number";
+    if (typed && failed) count_typed_failure(mono);
+  }
   v.scan_id = make_uuid_v7(clock_.wall_ms());
   scan_id_ = v.scan_id;
   scan_order_id_ = v.order ? v.order->id : 0;
@@ -69,11 +135,30 @@ void PickupService::reset_double_read_filter() {
 }
 
 Result<Verdict> PickupService::check_order(std::string_view order_number) {
+  // "#123456": an order known by its id only, from a signed token scanned before its sync.
+  if (order_number.starts_with('#')) {
+    std::int64_t id = 0;
+    const std::string_view digits = order_number.substr(1);
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), id).ec != std::errc() ||
+        id <= 0) {
+      return make_error("order_not_found", std::string(order_number));
+    }
+    auto order = cache_.find_by_id(id);
+    if (!order) return order.error();
+    if (*order) return check_order((*order)->number);
+    for (const codes::TokenFields &t : unsynced_) {
+      if (static_cast<std::int64_t>(t.order_id) != id) continue;
+      auto facts = facts_for(order_from_token(t), false);
+      if (!facts) return facts.error();
+      return validate(codes::SignedTokenScan{t, codes::TokenStatus::ok, ""}, *facts, context());
+    }
+    return make_error("order_not_found", std::string(order_number));
+  }
   const codes::ScannedCode code = codes::OrderNumberScan{std::string(order_number)};
   auto order = cache_.find_by_number(order_number);
   if (!order) return order.error();
   if (!*order) return make_error("order_not_found", std::string(order_number));
-  auto facts = facts_for(*order);
+  auto facts = facts_for(**order, true);
   if (!facts) return facts.error();
   return validate(code, *facts, context());
 }
@@ -131,19 +216,20 @@ Result<HandoverReceipt> PickupService::hand_over(std::string_view order_number,
 Result<HandoverReceipt> PickupService::refuse(std::string_view order_number,
                                               std::string_view reason, std::string_view staff) {
   if (reason.empty()) return make_error("reason_required", std::string(order_number));
-  auto order = cache_.find_by_number(order_number);
-  if (!order) return order.error();
-  if (!*order) return make_error("order_not_found", std::string(order_number));
+  // Any order can be refused, whatever its verdict, including one known from a token only.
+  auto verdict = check_order(order_number);
+  if (!verdict) return verdict.error();
+  const OrderSummary &order = *verdict->order;
   db::HandoverEvent e;
-  e.uuid = event_id_for((*order)->id);
-  e.order_id = (*order)->id;
+  e.uuid = event_id_for(order.id);
+  e.order_id = order.id;
   e.kind = db::EventKind::refused;
   e.reason = reason;
   e.staff = staff;
   e.device = identity_.device_id;
   e.wall_ms = clock_.wall_ms();
   e.mono_ns = clock_.mono_ns();
-  return record(e, (*order)->number);
+  return record(e, order.number);
 }
 
 Result<HandoverReceipt> PickupService::undo_last(std::string_view staff) {
@@ -168,7 +254,7 @@ Result<HandoverReceipt> PickupService::undo_last(std::string_view staff) {
   e.device = identity_.device_id;
   e.wall_ms = clock_.wall_ms();
   e.mono_ns = clock_.mono_ns();
-  return record(e, *order ? (*order)->number : std::string());
+  return record(e, *order ? (*order)->number : "#" + std::to_string(done.order_id));
 }
 
 Result<DeskStatus> PickupService::status() {

@@ -8,8 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "codes/pickup_token.hpp"
 #include "db/database.hpp"
 #include "db/handover_ledger.hpp"
+#include "db/key_store.hpp"
 #include "db/order_cache.hpp"
 #include "pickup/scan_debouncer.hpp"
 #include "pickup/validate.hpp"
@@ -46,11 +48,18 @@ struct DeskStatus {
 class PickupService {
  public:
   static constexpr std::int64_t kUndoWindowMs = 2 * 60 * 1000;
+  // Typed codes can be guessed: 5 failures within a minute pause them for 30 s.
+  static constexpr std::size_t kTypedFailuresAllowed = 5;
+  static constexpr std::int64_t kTypedFailureWindowNs = 60'000'000'000;
+  static constexpr std::int64_t kTypedPauseNs = 30'000'000'000;
 
-  PickupService(db::Database &db, const Clock &clock, Identity identity, Policy policy = {});
-
-  // Errors only when the cache cannot be read; every input gets a Verdict otherwise.
+  PickupService(db::Database &db, const Clock &clock, Identity identity,
+                Policy policy = {});  // Errors only when the cache cannot be read; every input gets
+                                      // a Verdict otherwise.
   Result<Verdict> scan(std::string_view text);
+
+  // Reads the portal's keys from the cache again (after a sync changed them).
+  Result<void> reload_keys();
 
   // Error codes: order_not_found, not_collectable (detail: the verdict), bad_line,
   // all_lines_missing, duplicate_event, disk_full, database_error.
@@ -66,16 +75,19 @@ class PickupService {
   // After a deliberate staff action the next read of the same code is a new scan, not a
   // scanner's double read (an automatic handover does not count: the double read must
   // still not say already_collected).
-  void reset_double_read_filter();
-
-  // The verdict an order would get if scanned now (no debouncing, no scan id).
+  void reset_double_read_filter();  // The verdict an order would get if scanned now (no debouncing,
+                                    // no scan id). "#ID" names
+  // an order by its id: one not synced yet is known from a token scanned earlier.
   Result<Verdict> check_order(std::string_view order_number);
   Result<DeskStatus> status();
 
   const Identity &identity() const { return identity_; }
 
  private:
-  Result<std::optional<OrderFacts>> facts_for(const std::optional<db::Order> &order);
+  Result<OrderFacts> facts_for(const db::Order &order, bool in_cache);
+  void remember_unsynced(const codes::TokenFields &token);
+  bool typed_entry_paused(std::int64_t mono_ns) const;
+  void count_typed_failure(std::int64_t mono_ns);
   Result<std::optional<OrderFacts>> lookup(const codes::ScannedCode &code);
   ScanContext context() const;
   std::string event_id_for(std::int64_t order_id);
@@ -83,6 +95,8 @@ class PickupService {
 
   db::OrderCache cache_;
   db::HandoverLedger ledger_;
+  db::KeyStore key_store_;
+  codes::KeyRing keys_;
   const Clock &clock_;
   Identity identity_;
   Policy policy_;
@@ -91,6 +105,10 @@ class PickupService {
   // The scan id of the last scan, kept for the first event recorded on its order.
   std::string scan_id_;
   std::int64_t scan_order_id_ = 0;
+  // Genuine tokens whose orders are not cached yet, newest last (bounded).
+  std::vector<codes::TokenFields> unsynced_;
+  std::vector<std::int64_t> typed_failures_;  // monotonic ns, within the window
+  std::int64_t typed_paused_until_ns_ = 0;
 };
 
 }  // namespace comptoir

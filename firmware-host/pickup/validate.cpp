@@ -1,5 +1,6 @@
 #include "pickup/validate.hpp"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <variant>
@@ -45,6 +46,17 @@ std::optional<Collection> effective_collection(const db::Order &order,
   return std::nullopt;
 }
 
+db::Order order_from_token(const codes::TokenFields &token) {
+  db::Order o;
+  o.id = static_cast<std::int64_t>(token.order_id);
+  o.number = "#" + std::to_string(token.order_id);
+  o.stand_id = token.stand_id;
+  o.status = db::OrderStatus::ready;
+  o.pickup_until = (std::int64_t{token.valid_until_day} + 1) * 86400 - 1;
+  o.due_cents = token.prepaid() ? 0 : -1;  // -1: the token does not say
+  return o;
+}
+
 Verdict validate(const codes::ScannedCode &code, const std::optional<OrderFacts> &facts,
                  const ScanContext &context) {
   Verdict v;
@@ -53,6 +65,35 @@ Verdict validate(const codes::ScannedCode &code, const std::optional<OrderFacts>
     v.detail = not_code->reason;
     return v;
   }
+  if (std::holds_alternative<codes::MistypedShortCode>(code)) {
+    v.kind = VerdictKind::mistyped;
+    v.detail = "check_symbol";
+    return v;
+  }
+  bool token_expired = false;
+  if (const auto *s = std::get_if<codes::ShortCodeScan>(&code)) v.layout = s->layout;
+  if (const auto *t = std::get_if<codes::SignedTokenScan>(&code)) {
+    v.layout = t->layout;
+    switch (t->status) {
+      case codes::TokenStatus::ok:
+        break;
+      case codes::TokenStatus::forged:
+        v.kind = VerdictKind::forged;
+        return v;
+      case codes::TokenStatus::unknown_key:
+      case codes::TokenStatus::key_not_valid:
+        v.kind = VerdictKind::unknown_key;
+        v.detail = std::string(codes::to_string(t->status));
+        return v;
+      case codes::TokenStatus::not_a_token:
+      case codes::TokenStatus::malformed:
+      case codes::TokenStatus::bad_version:
+        v.kind = VerdictKind::not_a_pickup_code;
+        v.detail = t->status == codes::TokenStatus::bad_version ? "token_version" : "damaged_token";
+        return v;
+    }
+    token_expired = context.now_s / 86400 > t->fields.valid_until_day;
+  }
   if (!facts) {
     if (std::holds_alternative<codes::OrderNumberScan>(code)) {
       // Order-number-shaped text that matches no order is most often some other barcode.
@@ -60,14 +101,16 @@ Verdict validate(const codes::ScannedCode &code, const std::optional<OrderFacts>
       v.detail = "no_such_order_number";
     } else {
       v.kind = VerdictKind::unknown;
-      v.detail =
-          std::holds_alternative<codes::MistypedShortCode>(code) ? "check_symbol" : "not_in_cache";
+      v.detail = "not_in_cache";
     }
     return v;
   }
 
   const db::Order &o = facts->order;
   v.order = summarize(o);
+  v.order->in_cache = facts->in_cache;
+  v.order->prepaid = o.due_cents == 0;
+  v.order->due_cents = std::max<std::int64_t>(o.due_cents, 0);
   const std::int64_t now = context.now_s;
   if (auto collected = effective_collection(o, facts->events)) {
     v.kind = VerdictKind::already_collected;
@@ -77,8 +120,10 @@ Verdict validate(const codes::ScannedCode &code, const std::optional<OrderFacts>
   } else if (o.stand_id != context.stand_id) {
     v.kind = VerdictKind::wrong_stand;
     v.collect_at = facts->order_stand.value_or(StandRef{o.stand_id, {}, {}});
-  } else if (now > o.pickup_until + context.policy.late_grace_s) {
+  } else if (token_expired || now > o.pickup_until + context.policy.late_grace_s) {
     v.kind = VerdictKind::expired;
+  } else if (!facts->in_cache) {
+    v.kind = VerdictKind::ready_unsynced;
   } else if (now < o.pickup_from - context.policy.early_grace_s) {
     v.kind = VerdictKind::too_early;
   } else if (o.status == db::OrderStatus::pending) {

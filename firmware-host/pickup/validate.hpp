@@ -24,12 +24,18 @@ struct ScanContext {
   Policy policy;
 };
 
-// What the cache knows of the order a code points to.
+// What the cache knows of the order a code points to. For a genuine signed token whose
+// order has not been synced yet, `order` holds only what the token says (id, stand,
+// valid-until day as pickup_until, prepaid as nothing due) and in_cache is false.
 struct OrderFacts {
   db::Order order;
   std::optional<StandRef> order_stand;    // the order's stand, when it is not this one
   std::vector<db::HandoverEvent> events;  // this order's ledger, oldest first
+  bool in_cache = true;
 };
+
+// The facts a genuine token gives about an order the cache does not hold.
+db::Order order_from_token(const codes::TokenFields &token);
 
 // The collection the ledger records (a full or partial handover no undo cancels), else
 // the one the portal reports, else nothing.
@@ -37,7 +43,9 @@ std::optional<Collection> effective_collection(const db::Order &order,
                                                const std::vector<db::HandoverEvent> &events);
 
 // Precedence when several apply: already_collected, cancelled, wrong_stand, expired,
-// too_early, not_ready, payment_due, ready.
+// too_early, not_ready, payment_due, ready. A genuine token past its valid-until day is
+// expired; one whose order is not cached yet is ready_unsynced once the rules it can be
+// checked against pass (collected here, stand, expiry).
 Verdict validate(const codes::ScannedCode &code, const std::optional<OrderFacts> &facts,
                  const ScanContext &context);
 

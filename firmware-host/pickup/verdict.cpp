@@ -5,9 +5,10 @@
 namespace comptoir {
 namespace {
 
-constexpr std::array<std::string_view, 10> kNames = {
-    "ready",       "payment_due", "already_collected", "not_ready", "cancelled",
-    "wrong_stand", "too_early",   "expired",           "unknown",   "not_a_pickup_code"};
+constexpr std::array<std::string_view, 14> kNames = {
+    "ready",       "payment_due", "already_collected", "not_ready",     "cancelled",
+    "wrong_stand", "too_early",   "expired",           "unknown",       "not_a_pickup_code",
+    "forged",      "unknown_key", "mistyped",          "ready_unsynced"};
 
 }  // namespace
 
@@ -23,7 +24,8 @@ std::optional<VerdictKind> verdict_from_string(std::string_view text) {
 }
 
 bool can_hand_over(VerdictKind kind) {
-  return kind == VerdictKind::ready || kind == VerdictKind::payment_due;
+  return kind == VerdictKind::ready || kind == VerdictKind::payment_due ||
+         kind == VerdictKind::ready_unsynced;
 }
 
 }  // namespace comptoir

@@ -20,6 +20,11 @@ enum class VerdictKind {
   expired,
   unknown,
   not_a_pickup_code,
+  // Signed tokens and typed codes:
+  forged,          // a token whose signature does not verify
+  unknown_key,     // signed with a key this appliance does not hold (or no longer trusts)
+  mistyped,        // a short code whose check symbol fails
+  ready_unsynced,  // a genuine token for this stand, not expired, order not synced yet
 };
 
 // The machine identifiers of the headless protocol and the tests.
@@ -46,6 +51,8 @@ struct OrderSummary {
   std::int64_t pickup_from = 0;   // Unix seconds
   std::int64_t pickup_until = 0;  // Unix seconds
   std::vector<VerdictLine> lines;
+  bool prepaid = false;
+  bool in_cache = true;  // false for ready_unsynced: the token's facts only, no lines
 };
 
 struct Collection {
@@ -68,6 +75,8 @@ struct Verdict {
   bool repeat = false;  // a scanner's double read of the previous code: show, do not act
   // For unknown and not_a_pickup_code: why (e.g. "check_symbol", "product_barcode").
   std::string detail;
+  // The keyboard-layout mix-up undone to read the code ("us>fr"), for the technician.
+  std::string layout;
   std::optional<OrderSummary> order;
   std::optional<Collection> collected;  // already_collected
   std::optional<StandRef> collect_at;   // wrong_stand

@@ -25,6 +25,12 @@ std::string not_a_code_reason(std::string_view detail, Lang lang) {
   if (detail == "web_address") return tr(lang, "c'est une adresse web", "this is a web address");
   if (detail == "too_long") return tr(lang, "lecture trop longue", "the read is too long");
   if (detail == "empty") return tr(lang, "lecture vide", "the read is empty");
+  if (detail == "damaged_token")
+    return tr(lang, "QR code mal lu ou abîmé, scannez-le à nouveau",
+              "QR code misread or damaged, scan it again");
+  if (detail == "token_version")
+    return tr(lang, "QR code d'un format plus récent, mettez Comptoir à jour",
+              "QR code of a newer format, update Comptoir");
   if (detail == "no_such_order_number")
     return tr(lang, "aucune commande à ce numéro", "no order has this number");
   return tr(lang, "format non reconnu", "format not recognised");
@@ -127,14 +133,48 @@ std::string verdict_message(const Verdict &v, Lang lang) {
                 "Pickup window ended (" + format_local_time(o->pickup_until, lang) +
                     "): check with the manager before handing anything over.");
     case VerdictKind::unknown:
-      if (v.detail == "check_symbol") {
-        return tr(lang, "Code mal saisi : vérifiez-le et tapez-le à nouveau.",
-                  "Mistyped code: check it and type it again.");
+      if (v.detail == "rate_limited") {
+        return tr(lang,
+                  "Trop de codes inconnus : saisie des codes suspendue 30 secondes. Scannez le "
+                  "QR code du client s'il l'a.",
+                  "Too many unknown codes: typed codes are paused for 30 seconds. Scan the "
+                  "customer's QR code if they have it.");
       }
       return tr(lang,
                 "Code inconnu : vérifiez-le ; si la commande est récente, synchronisez "
                 "l'appareil.",
                 "Unknown code: check it; if the order is recent, synchronise the appliance.");
+    case VerdictKind::mistyped:
+      return tr(lang, "Code mal saisi : vérifiez-le et tapez-le à nouveau.",
+                "Mistyped code: check it and type it again.");
+    case VerdictKind::forged:
+      return tr(lang,
+                "Code falsifié : la signature du portail ne correspond pas. Ne remettez rien ; "
+                "demandez la confirmation de commande au client.",
+                "Forged code: the portal's signature does not match. Hand nothing over; ask "
+                "the customer for the order confirmation.");
+    case VerdictKind::unknown_key:
+      if (v.detail == "key_not_valid") {
+        return tr(lang,
+                  "Code signé avec une clé du portail périmée ou pas encore valable : vérifiez "
+                  "la date de l'appareil, puis synchronisez-le.",
+                  "Signed with a portal key that has expired or is not valid yet: check the "
+                  "appliance's date, then synchronise it.");
+      }
+      return tr(lang,
+                "Code signé avec une clé inconnue de l'appareil : synchronisez l'appareil, "
+                "puis scannez à nouveau.",
+                "Signed with a key this appliance does not know: synchronise the appliance, "
+                "then scan again.");
+    case VerdictKind::ready_unsynced:
+      return tr(lang,
+                std::string("Code authentique, commande ") + o->number +
+                    (o->prepaid ? " payée" : "") +
+                    " : son contenu n'est pas encore synchronisé. Remettez-la d'après le bon "
+                    "du client ; elle sera rapprochée à la synchro.",
+                std::string("Genuine code, order ") + o->number + (o->prepaid ? " (paid)" : "") +
+                    ": its contents are not synced yet. Hand it over from the customer's "
+                    "confirmation; it will be reconciled at sync.");
     case VerdictKind::not_a_pickup_code:
       return tr(lang, "Ce n'est pas un code de retrait (", "Not a pickup code (") +
              not_a_code_reason(v.detail, lang) +
@@ -142,6 +182,20 @@ std::string verdict_message(const Verdict &v, Lang lang) {
                 "): scan the order's QR code or type its code.");
   }
   return {};
+}
+
+std::string layout_message(const std::string &layout, Lang lang) {
+  const auto sep = layout.find('>');
+  if (sep == std::string::npos) return {};
+  std::string scanner = layout.substr(0, sep);
+  std::string host = layout.substr(sep + 1);
+  for (char &c : scanner) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  for (char &c : host) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+  return tr(lang,
+            "Lu malgré un clavier mal réglé : le lecteur tape en " + scanner +
+                ", le poste lit en " + host + ". Réglez le lecteur sur " + host + ".",
+            "Read despite a keyboard mix-up: the scanner types " + scanner + ", the host reads " +
+                host + ". Set the scanner to " + host + ".");
 }
 
 std::string receipt_message(const HandoverReceipt &r, Lang lang) {

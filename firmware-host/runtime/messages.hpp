@@ -21,6 +21,8 @@ std::string format_local_time(std::int64_t unix_s, Lang lang);  // "24/11 à 17:
 std::string iso_local_time(std::int64_t unix_s);                // "2026-11-24T17:00:00+01:00"
 
 std::string verdict_message(const Verdict &verdict, Lang lang);
+// For the technician: "us>fr" -> "lecteur réglé en US, poste en FR".
+std::string layout_message(const std::string &layout, Lang lang);
 std::string receipt_message(const HandoverReceipt &receipt, Lang lang);
 std::string status_message(const DeskStatus &status, Lang lang);
 // Known error codes get a sentence with the next step; others a generic one with detail.

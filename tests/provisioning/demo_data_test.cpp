@@ -74,7 +74,7 @@ TEST_CASE("the default demo region has at least 200 orders and covers every verd
     CAPTURE(verdict);
     CHECK(by_verdict[verdict] >= 1);
   }
-  CHECK(by_verdict.size() == 10);
+  CHECK(by_verdict.size() == 14);
 
   // The app itself agrees with every expected verdict.
   ManualClock clock(kNow * 1000);
@@ -141,7 +141,8 @@ TEST_CASE("amounts add up and customers are display names only") {
   const auto &region = demo.ok();
   db::OrderCache cache(demo.database->connection());
   for (const auto &c : region.codes) {
-    if (c.order_number.empty()) continue;
+    // Empty: no order; "#ID": a token of an order not synced yet, on purpose.
+    if (c.order_number.empty() || c.order_number.starts_with('#')) continue;
     auto found = cache.find_by_number(c.order_number);
     REQUIRE(found.ok());
     REQUIRE(found->has_value());

@@ -56,7 +56,7 @@ TEST_CASE("every demo code gets its expected verdict") {
     }
     kinds.insert(c.expected_verdict);
   }
-  CHECK(kinds.size() == 10);  // the demo covers every verdict
+  CHECK(kinds.size() == 14);  // the demo covers every verdict
   CHECK(f.events() == 0);     // scanning records nothing
 }
 
@@ -416,6 +416,49 @@ TEST_CASE("a full disk refuses the handover with disk_full, records nothing, and
   REQUIRE(again.ok());
   CHECK(f.events() == events_before + 1);
   CHECK(f.outbox() == 1);
+}
+
+TEST_CASE("five failed typed codes in a minute pause typed codes for 30 s, not QR tokens") {
+  ServiceFixture f;
+  const auto &ready = f.code("ready");
+  std::string mistyped = ready.code;
+  mistyped.back() = mistyped.back() == '0' ? '1' : '0';
+  for (int i = 0; i < 5; ++i) {
+    f.service->reset_double_read_filter();
+    f.clock.advance_ms(1000);
+    auto v = f.service->scan(mistyped);
+    REQUIRE(v.ok());
+    CHECK(v->kind == VerdictKind::mistyped);
+  }
+  // Paused: even a right code, and an order number, are refused without a lookup.
+  f.service->reset_double_read_filter();
+  auto paused = f.service->scan(ready.code);
+  REQUIRE(paused.ok());
+  CHECK(paused->kind == VerdictKind::unknown);
+  CHECK(paused->detail == "rate_limited");
+  CHECK_FALSE(paused->order.has_value());
+  CHECK(verdict_message(*paused, Lang::fr).find("30 secondes") != std::string::npos);
+  auto by_number = f.service->scan(ready.order_number);
+  REQUIRE(by_number.ok());
+  CHECK(by_number->detail == "rate_limited");
+  // A signed token is not typed: it still reads.
+  const provisioning::DemoCode *token = nullptr;
+  for (const auto &c : f.region.codes) {
+    if (c.code.size() > 100 && c.expected_verdict == "ready") {
+      token = &c;
+      break;
+    }
+  }
+  REQUIRE(token != nullptr);
+  auto t = f.service->scan(token->code);
+  REQUIRE(t.ok());
+  CHECK(t->kind == VerdictKind::ready);
+  // 30 s later typed codes work again.
+  f.clock.advance_ms(30'001);
+  f.service->reset_double_read_filter();
+  auto again = f.service->scan(ready.code);
+  REQUIRE(again.ok());
+  CHECK(again->kind == VerdictKind::ready);
 }
 
 }  // namespace comptoir::test

@@ -54,7 +54,7 @@ ScanContext context(std::int64_t now = kNow, Policy policy = {}) {
 Verdict check(const db::Order &o, std::vector<db::HandoverEvent> events = {},
               std::optional<StandRef> stand = std::nullopt, std::int64_t now = kNow,
               Policy policy = {}) {
-  return validate(codes::ShortCodeScan{static_cast<std::uint64_t>(kCode)},
+  return validate(codes::ShortCodeScan{static_cast<std::uint64_t>(kCode), ""},
                   OrderFacts{o, std::move(stand), std::move(events)}, context(now, policy));
 }
 
@@ -203,13 +203,13 @@ TEST_CASE("wrong_stand says where the order is to be collected") {
 
 TEST_CASE("unknown and not_a_pickup_code when the cache has nothing for the scan") {
   const ScanContext ctx = context();
-  const Verdict unknown = validate(codes::ShortCodeScan{12345}, std::nullopt, ctx);
+  const Verdict unknown = validate(codes::ShortCodeScan{12345, ""}, std::nullopt, ctx);
   CHECK(unknown.kind == VerdictKind::unknown);
   CHECK(unknown.detail == "not_in_cache");
   CHECK_FALSE(unknown.order.has_value());
 
   const Verdict typo = validate(codes::MistypedShortCode{"K7QM9X2DF3B"}, std::nullopt, ctx);
-  CHECK(typo.kind == VerdictKind::unknown);
+  CHECK(typo.kind == VerdictKind::mistyped);
   CHECK(typo.detail == "check_symbol");
 
   const Verdict barcode = validate(codes::NotACode{"product_barcode"}, std::nullopt, ctx);
