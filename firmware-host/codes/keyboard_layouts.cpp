@@ -23,79 +23,28 @@ namespace {
 // to. The space bar gives a space everywhere, so it is left out (characters no key gives
 // are passed through, which is the same thing). The ISO key right of the apostrophe (0x32)
 // is the same key as the ANSI backslash (0x31) to Linux and Windows, so it is listed once.
+// clang-format off
 enum class Key : std::uint8_t {
-  a = 0x04,
-  b,
-  c,
-  d,
-  e,
-  f,
-  g,
-  h,
-  i,
-  j,
-  k,
-  l,
-  m,
-  n,
-  o,
-  p,
-  q,
-  r,
-  s,
-  t,
-  u,
-  v,
-  w,
-  x,
-  y,
-  z,
-  d1 = 0x1E,
-  d2,
-  d3,
-  d4,
-  d5,
-  d6,
-  d7,
-  d8,
-  d9,
-  d0,
-  minus = 0x2D,
-  equal = 0x2E,
-  left_bracket = 0x2F,
-  right_bracket = 0x30,
-  backslash = 0x31,  // ISO: the key right of the apostrophe key (0x32)
-  semicolon = 0x33,
-  apostrophe = 0x34,
-  grave = 0x35,
-  comma = 0x36,
-  period = 0x37,
+  a = 0x04, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s, t, u, v, w, x, y, z,
+  d1 = 0x1E, d2, d3, d4, d5, d6, d7, d8, d9, d0,
+  minus = 0x2D, equal = 0x2E, left_bracket = 0x2F, right_bracket = 0x30,
+  backslash = 0x31,  // on ISO keyboards: the key right of the apostrophe key (0x32)
+  semicolon = 0x33, apostrophe = 0x34, grave = 0x35, comma = 0x36, period = 0x37,
   slash = 0x38,
-  iso_extra = 0x64,  // ISO: the key left of Z
+  iso_extra = 0x64,  // on ISO keyboards: the key left of Z
 };
 
 // The rows, in the order the layout tables below list their keys, left to right.
-constexpr std::array kDigitRow = {Key::grave, Key::d1,    Key::d2,   Key::d3, Key::d4,
-                                  Key::d5,    Key::d6,    Key::d7,   Key::d8, Key::d9,
-                                  Key::d0,    Key::minus, Key::equal};
-constexpr std::array kTopRow = {Key::q,
-                                Key::w,
-                                Key::e,
-                                Key::r,
-                                Key::t,
-                                Key::y,
-                                Key::u,
-                                Key::i,
-                                Key::o,
-                                Key::p,
-                                Key::left_bracket,
-                                Key::right_bracket};
-constexpr std::array kHomeRow = {Key::a, Key::s,         Key::d,          Key::f,
-                                 Key::g, Key::h,         Key::j,          Key::k,
+constexpr std::array kDigitRow = {Key::grave, Key::d1, Key::d2, Key::d3, Key::d4, Key::d5,
+                                  Key::d6, Key::d7, Key::d8, Key::d9, Key::d0, Key::minus,
+                                  Key::equal};
+constexpr std::array kTopRow = {Key::q, Key::w, Key::e, Key::r, Key::t, Key::y, Key::u, Key::i,
+                                Key::o, Key::p, Key::left_bracket, Key::right_bracket};
+constexpr std::array kHomeRow = {Key::a, Key::s, Key::d, Key::f, Key::g, Key::h, Key::j, Key::k,
                                  Key::l, Key::semicolon, Key::apostrophe, Key::backslash};
-constexpr std::array kBottomRow = {Key::iso_extra, Key::z,      Key::x,    Key::c,
-                                   Key::v,         Key::b,      Key::n,    Key::m,
-                                   Key::comma,     Key::period, Key::slash};
+constexpr std::array kBottomRow = {Key::iso_extra, Key::z, Key::x, Key::c, Key::v, Key::b,
+                                   Key::n, Key::m, Key::comma, Key::period, Key::slash};
+// clang-format on
 
 constexpr std::size_t kRowCount = 4;
 constexpr std::array<std::size_t, kRowCount> kRowSizes = {kDigitRow.size(), kTopRow.size(),
@@ -134,7 +83,7 @@ constexpr std::array kLayoutDefs = {
                   {"` 1 2 3 4 5 6 7 8 9 0 - =", "~ ! @ # $ % ^ & * ( ) _ +"},
                   {"q w e r t y u i o p [ ]", "Q W E R T Y U I O P { }"},
                   {"a s d f g h j k l ; ' \\", "A S D F G H J K L : \" |"},
-                  // The ISO key: < > on Linux, \ | on Windows; US scanners never send it.
+                  // The ISO key gives < > on Linux, \ | on Windows: left out.
                   {"nil z x c v b n m , . /", "nil Z X C V B N M < > ?"},
               }}},
     LayoutDef{"uk",
