@@ -74,6 +74,13 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path, OpenOp
   if (!conn) return conn.error();
   std::unique_ptr<Database> db(new Database(std::move(*conn), path));
   Connection &c = db->conn_;
+  // Closing the last connection checkpoints a leftover -wal (after a power cut) into the
+  // file: a refused file must stay exactly as it was, so no checkpoint until it is accepted.
+  // With no -wal before, closing just removes the empty -wal and -shm the checks made.
+  off_t wal_size = 0;
+  if (file_exists(path + "-wal", &wal_size) && wal_size > 0) {
+    sqlite3_db_config(c.handle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  }
 
   // Everything up to the migrations only reads, so a refused file stays as it was.
   auto app_id = pragma_int(c, path, "PRAGMA application_id");
@@ -120,6 +127,8 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path, OpenOp
       }
     }
   }
+
+  sqlite3_db_config(c.handle(), SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
 
   // WAL with synchronous=FULL: a commit is on disk (fsync'd) when COMMIT returns.
   for (std::string_view pragma :

@@ -64,11 +64,10 @@ HandoverLedger::HandoverLedger(Connection &conn)
           "undoes, staff, device, wall_ms, mono_ns) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")),
       insert_outbox_(conn.prepare("INSERT INTO outbox(event_seq) VALUES(?)")),
       by_order_(conn.prepare(std::string(kEventColumns) + "WHERE order_id = ? ORDER BY seq")),
-      last_handover_(conn.prepare(
-          std::string(kEventColumns) +
-          "WHERE device = ? AND kind IN ('full', 'partial') AND NOT EXISTS (SELECT 1 FROM "
-          "handover_events u WHERE u.kind = 'undo' AND u.undoes = handover_events.uuid) "
-          "ORDER BY seq DESC LIMIT 1")),
+      last_handover_(conn.prepare(std::string(kEventColumns) +
+                                  "WHERE device = ? AND kind IN ('full', 'partial') "
+                                  "ORDER BY seq DESC LIMIT 1")),
+      is_undone_(conn.prepare("SELECT 1 FROM handover_events WHERE kind = 'undo' AND undoes = ?")),
       outbox_size_(conn.prepare("SELECT COUNT(*) FROM outbox")) {}
 
 Result<std::int64_t> HandoverLedger::append(const HandoverEvent &e) {
@@ -83,7 +82,7 @@ Result<std::int64_t> HandoverLedger::append(const HandoverEvent &e) {
   }
   insert_event_.bind(8, e.staff).bind(9, e.device).bind(10, e.wall_ms).bind(11, e.mono_ns);
   if (auto r = insert_event_.run(); !r) {
-    if (r.error().code == "constraint") {
+    if (r.error().code == "constraint_unique") {
       return make_error("duplicate_event", "event " + e.uuid + " is already in the ledger");
     }
     return r.error();
@@ -129,6 +128,13 @@ Result<std::optional<HandoverEvent>> HandoverLedger::last_handover(std::string_v
   auto events = read_events(last_handover_);
   if (!events) return events.error();
   if (events->empty()) return std::optional<HandoverEvent>();
+  // Only the newest handover can be undone: once it is, a second undo must not reach back
+  // to the customer before.
+  StatementScope scope(is_undone_);
+  is_undone_.bind(1, events->front().uuid);
+  const int rc = is_undone_.step();
+  if (rc == SQLITE_ROW) return std::optional<HandoverEvent>();
+  if (rc != SQLITE_DONE) return conn_.error();
   return std::optional<HandoverEvent>(std::move(events->front()));
 }
 

@@ -26,8 +26,10 @@ class HandoverLedger {
   Result<std::int64_t> append(const HandoverEvent &event);
 
   // Every event for one order, oldest first.
-  Result<std::vector<HandoverEvent>> events_for_order(std::int64_t order_id);
-  // The newest full or partial handover made on this device that no undo cancels.
+  Result<std::vector<HandoverEvent>> events_for_order(
+      std::int64_t order_id);  // The newest full or partial handover made on this device, unless it
+                               // is already undone
+  // (then nothing: an undo never reaches further back).
   Result<std::optional<HandoverEvent>> last_handover(std::string_view device);
   Result<std::int64_t> outbox_size();
 
@@ -35,7 +37,7 @@ class HandoverLedger {
   Result<std::vector<HandoverEvent>> read_events(Statement &s);
 
   Connection &conn_;
-  Statement insert_event_, insert_outbox_, by_order_, last_handover_, outbox_size_;
+  Statement insert_event_, insert_outbox_, by_order_, last_handover_, is_undone_, outbox_size_;
 };
 
 }  // namespace comptoir::db

@@ -12,6 +12,10 @@ Error sqlite_error(int extended_code, std::string detail) {
     case SQLITE_NOTADB:
       return make_error("database_corrupt", std::move(detail));
     case SQLITE_CONSTRAINT:
+      if (extended_code == SQLITE_CONSTRAINT_UNIQUE ||
+          extended_code == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return make_error("constraint_unique", std::move(detail));
+      }
       return make_error("constraint", std::move(detail));
     default:
       return make_error("database_error", std::move(detail));

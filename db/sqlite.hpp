@@ -13,7 +13,7 @@
 namespace comptoir::db {
 
 // The one mapping from SQLite result codes to ours: disk_full, database_corrupt,
-// constraint, database_error.
+// constraint_unique, constraint, database_error.
 Error sqlite_error(int extended_code, std::string detail);
 
 class Statement {

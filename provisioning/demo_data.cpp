@@ -1,5 +1,6 @@
 #include "demo_data.hpp"
 
+#include <algorithm>
 #include <array>
 #include <random>
 #include <span>
@@ -202,10 +203,11 @@ Result<DemoRegion> create_demo(db::Database &database, const DemoOptions &option
     o.number = "C-" + std::to_string(o.id);
     o.stand_id = cat.stand;
     o.customer = std::string(kCustomers[rng() % kCustomers.size()]);
-    o.status = db::OrderStatus::ready;
-    // Today's pickups run from two hours ago to six hours from now.
+    o.status = db::OrderStatus::ready;  // Pickups run from two hours ago to two days from now: the
+                                        // expected verdicts hold for
+    // a while after the demo is made.
     o.pickup_from = now - 2 * 3600;
-    o.pickup_until = now + 6 * 3600;
+    o.pickup_until = now + 2 * 86400;
     o.short_code = static_cast<std::int64_t>(scramble(static_cast<std::uint64_t>(i), options.seed));
 
     const int line_count = 1 + static_cast<int>(rng() % 5);  // 3 on average
@@ -225,7 +227,7 @@ Result<DemoRegion> create_demo(db::Database &database, const DemoOptions &option
     o.paid_cents = total;
     switch (slot) {
       case Slot::payment_due:
-        o.due_cents = total / 2 + 50;
+        o.due_cents = std::max<std::int64_t>((total + 1) / 2, 1);
         o.paid_cents = total - o.due_cents;
         break;
       case Slot::collected:

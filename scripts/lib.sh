@@ -42,6 +42,8 @@ ensure_packages() {
   if ((EUID != 0)); then
     if command -v sudo >/dev/null 2>&1 && sudo -n true </dev/null >/dev/null 2>&1; then
       sudo=(sudo -n)
+    elif command -v sudo >/dev/null 2>&1 && [[ -t 0 ]]; then
+      sudo=(sudo) # a person at a terminal can type their password
     else
       say "missing packages: ${missing[*]}"
       printf 'Install them, then run this again:\n  sudo apt-get update && sudo apt-get install -y --no-install-recommends %s\n' \

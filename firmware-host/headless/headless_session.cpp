@@ -140,12 +140,15 @@ std::string HeadlessSession::handle_scan(std::string_view line) {
                        (verdict->kind == VerdictKind::ready_unsynced && verdict->order->prepaid);
   if (options_.auto_handover && !verdict->repeat && auto_ok) {
     auto receipt = service_.hand_over(verdict->order->number, {}, options_.staff);
+    j["handed_over"] = receipt.ok();
     if (receipt) {
       j["handover"] = receipt_json(*receipt, lang);
       j["message"] = receipt_message(*receipt, lang);
     } else {
       j["handover"] = error_json(receipt.error(), lang);
       j["message"] = error_message(receipt.error(), lang);
+      // Not recorded: the next read of this code is a new attempt, not a double read.
+      service_.reset_double_read_filter();
     }
   }
   return dump(j, options_);
@@ -170,7 +173,17 @@ std::string HeadlessSession::handle_command(std::string_view line) {
                   options_);
     }
     auto r = service_.hand_over(w[1], missing, options_.staff);
-    return dump(r ? receipt_json(*r, lang) : error_json(r.error(), lang), options_);
+    if (r) return dump(receipt_json(*r, lang), options_);
+    json j = error_json(r.error(), lang);
+    if (r.error().code == "not_collectable") {
+      // Say why, as the scan would.
+      if (auto v = service_.check_order(w[1])) {
+        j["message"] =
+            std::string(lang == Lang::fr ? "Remise impossible. " : "Cannot hand over. ") +
+            verdict_message(*v, lang);
+      }
+    }
+    return dump(j, options_);
   }
   if (name == "refuse") {
     if (w.size() < 3)

@@ -76,6 +76,15 @@ std::string render_text(const json &a, Lang lang, bool color) {
                format_money(line.value("price_cents", std::int64_t{0}), lang);
       }
     }
+    const std::string verdict = a.value("verdict", "");
+    const bool can_hand_over =
+        verdict == "ready" || verdict == "payment_due" || verdict == "ready_unsynced";
+    if (can_hand_over && !a.contains("handover") && a["order_number"].is_string()) {
+      out +=
+          std::string("\n  ") +
+          (fr ? "Pour enregistrer la remise : :handover " : "To record the handover: :handover ") +
+          a["order_number"].get<std::string>();
+    }
     if (a.contains("handover") && a["handover"].value("ok", false)) {
       out += "\n  " + paint(fr ? "✓ Remise enregistrée" : "✓ Handover recorded", "1;32", color);
     }

@@ -117,7 +117,12 @@ Result<Verdict> PickupService::scan(std::string_view text) {
     v.detail = "rate_limited";
   } else {
     auto facts = lookup(code);
-    if (!facts) return facts.error();
+    if (!facts) {
+      // The filter has this code now, but no verdict for it: a double read must not replay
+      // the previous customer's.
+      debouncer_ = ScanDebouncer();
+      return facts.error();
+    }
     v = validate(code, *facts, context());
     const bool failed = v.kind == VerdictKind::unknown || v.kind == VerdictKind::mistyped ||
                         v.detail == "no_such_order_number";
@@ -163,10 +168,10 @@ Result<Verdict> PickupService::check_order(std::string_view order_number) {
   return validate(code, *facts, context());
 }
 
+// The scan's id until an event is written with it: a retry after a failed write (disk
+// full) is the same event.
 std::string PickupService::event_id_for(std::int64_t order_id) {
-  if (!scan_id_.empty() && scan_order_id_ == order_id) {
-    return std::exchange(scan_id_, std::string());
-  }
+  if (!scan_id_.empty() && scan_order_id_ == order_id) return scan_id_;
   return make_uuid_v7(clock_.wall_ms());
 }
 
@@ -174,6 +179,7 @@ Result<HandoverReceipt> PickupService::record(const db::HandoverEvent &event,
                                               std::string order_number) {
   auto seq = ledger_.append(event);
   if (!seq) return seq.error();
+  if (event.uuid == scan_id_) scan_id_.clear();
   return HandoverReceipt{
       event.kind,         event.uuid,          event.order_id, std::move(order_number),
       event.lines_handed, event.lines_missing, event.reason,   event.undoes,

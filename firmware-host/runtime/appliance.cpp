@@ -70,7 +70,13 @@ Result<Appliance> open_appliance(const std::string &data_dir,
   auto lock = DataDirLock::acquire(data_dir);
   if (!lock) return lock.error();
   a.lock = std::move(*lock);
-  auto database = db::Database::open(data_dir + "/" + db::Database::kFileName, options);
+  const std::string db_path = data_dir + "/" + db::Database::kFileName;
+  struct stat st {};
+  if (!stand_override && ::stat(db_path.c_str(), &st) != 0) {
+    // Nothing to serve yet: leave the directory empty for comptoir-provision.
+    return make_error("no_stand", data_dir);
+  }
+  auto database = db::Database::open(db_path, options);
   if (!database) return database.error();
   a.db = std::move(*database);
 

@@ -25,6 +25,9 @@ std::string not_a_code_reason(std::string_view detail, Lang lang) {
   if (detail == "web_address") return tr(lang, "c'est une adresse web", "this is a web address");
   if (detail == "too_long") return tr(lang, "lecture trop longue", "the read is too long");
   if (detail == "empty") return tr(lang, "lecture vide", "the read is empty");
+  if (detail == "control_characters")
+    return tr(lang, "caractères de contrôle, lecteur mal réglé ?",
+              "control characters, scanner misconfigured?");
   if (detail == "damaged_token")
     return tr(lang, "QR code mal lu ou abîmé, scannez-le à nouveau",
               "QR code misread or damaged, scan it again");
@@ -118,7 +121,7 @@ std::string verdict_message(const Verdict &v, Lang lang) {
       const std::string where = s.name.empty() ? "#" + std::to_string(s.id)
                                                : s.name + (s.place.empty() ? "" : ", " + s.place);
       return tr(lang, "Commande à retirer ailleurs : " + where + ". Indiquez-le au client.",
-                "This order is collected elsewhere: " + where + ". Tell the customer.");
+                "To be collected at another stand: " + where + ". Tell the customer.");
     }
     case VerdictKind::too_early:
       return tr(lang,
@@ -222,14 +225,15 @@ std::string receipt_message(const HandoverReceipt &r, Lang lang) {
 }
 
 std::string status_message(const DeskStatus &s, Lang lang) {
-  return tr(
-      lang,
-      std::to_string(s.ready) + " prêtes, " + std::to_string(s.not_ready) + " en préparation, " +
-          std::to_string(s.collected) + " retirées, " + std::to_string(s.cancelled) +
-          " annulées ; " + std::to_string(s.events_waiting) + " en attente de synchro.",
-      std::to_string(s.ready) + " ready, " + std::to_string(s.not_ready) + " being prepared, " +
-          std::to_string(s.collected) + " collected, " + std::to_string(s.cancelled) +
-          " cancelled; " + std::to_string(s.events_waiting) + " waiting for sync.");
+  return tr(lang,
+            std::to_string(s.ready) + " à retirer, " + std::to_string(s.not_ready) +
+                " en préparation, " + std::to_string(s.collected) + " retirées, " +
+                std::to_string(s.cancelled) + " annulées ; " + std::to_string(s.events_waiting) +
+                " en attente de synchro.",
+            std::to_string(s.ready) + " awaiting pickup, " + std::to_string(s.not_ready) +
+                " being prepared, " + std::to_string(s.collected) + " collected, " +
+                std::to_string(s.cancelled) + " cancelled; " + std::to_string(s.events_waiting) +
+                " waiting for sync.");
 }
 
 std::string error_message(const Error &e, Lang lang) {
@@ -239,10 +243,9 @@ std::string error_message(const Error &e, Lang lang) {
     return tr(lang, "Commande " + d + " introuvable : vérifiez le numéro.",
               "Order " + d + " not found: check the number.");
   if (c == "not_collectable") {
-    const auto kind = verdict_from_string(d);
-    const std::string why = kind ? std::string(to_string(*kind)) : d;
-    return tr(lang, "Remise impossible (" + why + ") : scannez la commande pour voir pourquoi.",
-              "Cannot hand over (" + why + "): scan the order to see why.");
+    // The headless session adds the order's verdict sentence to this.
+    return tr(lang, "Remise impossible : scannez la commande pour voir pourquoi.",
+              "Cannot hand over: scan the order to see why.");
   }
   if (c == "bad_line")
     return tr(lang, "La commande n'a pas de ligne " + d + " : vérifiez les numéros de ligne.",

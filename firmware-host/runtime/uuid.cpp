@@ -3,7 +3,11 @@
 #include <sys/random.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
 
 namespace comptoir {
 
@@ -12,7 +16,12 @@ std::string make_uuid_v7(std::int64_t wall_ms) {
   std::size_t got = 0;
   while (got < b.size()) {
     const ssize_t n = getrandom(b.data() + got, b.size() - got, 0);
-    if (n > 0) got += static_cast<std::size_t>(n);
+    if (n > 0) {
+      got += static_cast<std::size_t>(n);
+    } else if (n < 0 && errno != EINTR) {
+      throw std::runtime_error(std::string("no random numbers (getrandom): ") +
+                               std::strerror(errno));
+    }
   }
   const auto ms = static_cast<std::uint64_t>(wall_ms);
   for (int i = 0; i < 6; ++i)

@@ -336,6 +336,45 @@ TEST_CASE("a schema newer than this program is refused as database_too_new, unto
         std::string::npos);
 }
 
+TEST_CASE("a refused database with a leftover -wal keeps its file and its -wal as they were") {
+  // After a power cut a WAL database has a -wal beside it; refusing it must not fold that
+  // -wal into the file (SQLite checkpoints when the last connection closes).
+  for (const std::string &code :
+       {std::string("database_too_new"), std::string("database_not_ours")}) {
+    CAPTURE(code);
+    TempDir dir;
+    const std::string path = dir.file("comptoir.db");
+    {
+      auto d = open_db(path);
+      fill_orders(*d, 5);
+    }
+    sqlite3 *raw = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+    sqlite3_db_config(raw, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+    const std::string sql =
+        code == "database_too_new"
+            ? "PRAGMA user_version = " + std::to_string(db::latest_schema_version() + 1)
+            : std::string("PRAGMA application_id = 1179208773");
+    REQUIRE(sqlite3_exec(raw,
+                         "PRAGMA journal_mode=WAL; CREATE TABLE late(x); INSERT INTO late "
+                         "VALUES(1);",
+                         nullptr, nullptr, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(raw, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(raw);  // no checkpoint: the -wal stays, as after a crash
+    REQUIRE(sidecar_exists(path, "-wal"));
+    const std::string file_before = read_file(path);
+    const std::string wal_before = read_file(path + "-wal");
+    REQUIRE_FALSE(wal_before.empty());
+
+    auto r = db::Database::open(path);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == code);
+    CHECK(read_file(path) == file_before);
+    REQUIRE(sidecar_exists(path, "-wal"));
+    CHECK(read_file(path + "-wal") == wal_before);
+  }
+}
+
 TEST_CASE("a SQLite database of another program is refused as database_not_ours, untouched") {
   TempDir dir;
   const std::string path = dir.file("comptoir.db");

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <set>
@@ -237,6 +238,10 @@ TEST_CASE("without a stand comptoir stops with no_stand") {
   REQUIRE(lines.size() == 1);
   CHECK(lines[0]["error"] == "no_stand");
   CHECK(r.err.find("comptoir-provision demo") != std::string::npos);
+  // Nothing created: the advice it gives (provision this directory) still works.
+  CHECK_FALSE(std::filesystem::exists(tmp.file("empty") + "/comptoir.db"));
+  const RunResult provision = run({bin("comptoir-provision"), "demo", "--data", tmp.file("empty")});
+  require_exit(provision, 0);
 }
 
 TEST_CASE("a second comptoir on the same data directory stops with data_dir_locked") {

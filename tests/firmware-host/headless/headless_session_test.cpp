@@ -91,7 +91,7 @@ TEST_CASE("every verdict has its own message in French and in English") {
       {"already_collected", {"Déjà retirée", "Already collected"}},
       {"not_ready", {"Pas encore prête", "Not ready"}},
       {"cancelled", {"annulée", "cancelled"}},
-      {"wrong_stand", {"ailleurs", "elsewhere"}},
+      {"wrong_stand", {"ailleurs", "another stand"}},
       {"too_early", {"Trop tôt", "Too early"}},
       {"expired", {"Créneau de retrait dépassé", "Pickup window ended"}},
       {"unknown", {"Code", "code"}},

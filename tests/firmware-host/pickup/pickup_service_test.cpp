@@ -461,4 +461,36 @@ TEST_CASE("five failed typed codes in a minute pause typed codes for 30 s, not Q
   CHECK(again->kind == VerdictKind::ready);
 }
 
+TEST_CASE("a second undo does not reach back to the handover before") {
+  ServiceFixture f;
+  const auto &first = f.code("ready", 0);
+  const auto &second = f.code("ready", 1);
+  done(f.service->hand_over(first.order_number, {}, "Léa"));
+  done(f.service->hand_over(second.order_number, {}, "Léa"));
+  done(f.service->undo_last("Léa"));
+  auto again = f.service->undo_last("Léa");
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == "nothing_to_undo");
+  // The first customer's handover stands.
+  auto v = f.service->check_order(first.order_number);
+  REQUIRE(v.ok());
+  CHECK(v->kind == VerdictKind::already_collected);
+}
+
+TEST_CASE("a handover retried after a failed write keeps the scan's event id") {
+  ServiceFixture f;
+  const auto &c = f.code("ready");
+  const Verdict scan = scanned(*f.service, c.code);
+  db::Connection &conn = f.database->connection();
+  const std::int64_t pages = f.count("PRAGMA page_count");
+  REQUIRE(conn.exec("PRAGMA max_page_count=" + std::to_string(pages)).ok());
+  const std::string staff(6000, 'x');  // needs a new page: disk full
+  auto failed = f.service->hand_over(c.order_number, {}, staff);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == "disk_full");
+  REQUIRE(conn.exec("PRAGMA max_page_count=1000000").ok());
+  const HandoverReceipt ok = done(f.service->hand_over(c.order_number, {}, staff));
+  CHECK(ok.event_id == scan.scan_id);
+}
+
 }  // namespace comptoir::test
