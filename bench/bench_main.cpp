@@ -36,6 +36,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -46,8 +47,11 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <variant>
 #include <vector>
 
+#include "codes/pickup_token.hpp"
+#include "codes/scanned_code.hpp"
 #include "codes/short_code.hpp"
 #include "db/database.hpp"
 #include "db/schema.hpp"
@@ -70,7 +74,7 @@ constexpr std::int64_t kBigOrders = 1'000'000;
 constexpr std::int64_t kSmallOrders = 240;
 constexpr std::uint64_t kDemoSeed = 2026;
 // Part of the cache directory's name: bump it when the demo generator changes its output.
-constexpr const char *kBigCacheName = "orders-1000000-v1";
+constexpr const char *kBigCacheName = "orders-1000000-v2";
 constexpr const char *kMarkerName = "bench-cache-complete.json";
 // The demo's ready orders can be collected from 2.5 h before generation to 18 h after it
 // (pickup window and grace); past 12 h the cache is made again so the verdicts stay the same.
@@ -355,7 +359,10 @@ struct Target {
 
 // `count` scans of random orders of the cache (the same list for the same seed), never the
 // same order twice in a row: the double-read filter would answer a repeat without a lookup.
-std::vector<Target> sample_targets(const fs::path &db_path, std::size_t count, std::uint64_t seed) {
+// With `token_key`, each scan is the order's signed token (what its QR code holds) rather
+// than its short code.
+std::vector<Target> sample_targets(const fs::path &db_path, std::size_t count, std::uint64_t seed,
+                                   const comptoir::codes::KeyPair *token_key = nullptr) {
   auto conn =
       comptoir::db::Connection::open(db_path.string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX);
   if (!conn) fail("cannot read " + db_path.string() + ": " + error_text(conn.error()));
@@ -366,8 +373,9 @@ std::vector<Target> sample_targets(const fs::path &db_path, std::size_t count, s
   const std::int64_t first = range.int64(0);
   const std::int64_t last = range.int64(1);
   range.reset();
-  comptoir::db::Statement by_id =
-      conn->prepare("SELECT number, short_code FROM orders WHERE id = ?");
+  comptoir::db::Statement by_id = conn->prepare(
+      "SELECT number, short_code, stand_id, pickup_until, due_cents FROM orders "
+      "WHERE id = ?");
   if (!by_id.valid()) fail("cannot query " + db_path.string() + ": " + conn->last_error());
 
   std::mt19937_64 rng(seed);
@@ -383,7 +391,15 @@ std::vector<Target> sample_targets(const fs::path &db_path, std::size_t count, s
     const int rc = by_id.step();
     if (rc == SQLITE_ROW) {
       const auto code = static_cast<std::uint64_t>(by_id.int64(1));
-      out.push_back({comptoir::codes::format_short_code(code) + "\n", by_id.text(0)});
+      std::string line = comptoir::codes::format_short_code(code);
+      if (token_key != nullptr) {
+        const comptoir::codes::TokenFields fields{
+            1, static_cast<std::uint64_t>(id), static_cast<std::uint32_t>(by_id.int64(2)),
+            static_cast<std::uint16_t>(by_id.int64(3) / 86400),
+            by_id.int64(4) == 0 ? comptoir::codes::kFlagPrepaid : std::uint8_t{0}};
+        line = comptoir::codes::sign_token(fields, token_key->secret_key);
+      }
+      out.push_back({line + "\n", by_id.text(0)});
       previous = id;
     } else if (rc != SQLITE_DONE || ++misses > count) {
       fail("cannot sample orders of " + db_path.string() + ": " + conn->last_error());
@@ -733,6 +749,59 @@ void run(const Options &options) {
     emit(latency_figure("scan_to_verdict_us", s, 1000));
     note("scan_to_verdict_us by verdict:");
     print_verdict_mix(scans);
+
+    // The same with the orders' signed tokens, as a QR scanner reads them: parse, verify
+    // the Ed25519 signature, look the order up.
+    const comptoir::codes::KeyPair key = comptoir::provisioning::demo_portal_key(kDemoSeed);
+    const auto token_targets = sample_targets(big_db, plan.scans, kSampleSeed + 3, &key);
+    const ScanResults token_scans = timed_scans(child, token_targets);
+    ordered_json token_figure =
+        latency_figure("scan_to_verdict_us_token", summarize(token_scans.us), 1000);
+    emit(token_figure);
+    note("scan_to_verdict_us_token by verdict:");
+    print_verdict_mix(token_scans);
+
+    // token_verify_us: parse_scan of a token in this process (decode, key lookup, one
+    // signature check); and what a forged one costs (the layout readings tried too).
+    {
+      comptoir::codes::KeyRing ring;
+      ring.keys.push_back({1, key.public_key, 0, std::numeric_limits<std::int64_t>::max()});
+      std::vector<double> us;
+      std::vector<double> forged_us;
+      const std::int64_t now = wall_s();
+      for (const Target &t : token_targets) {
+        const std::string_view text = std::string_view(t.line).substr(0, t.line.size() - 1);
+        auto t0 = Steady::now();
+        const auto read = comptoir::codes::parse_scan(text, ring, now);
+        us.push_back(micros(t0, Steady::now()));
+        const auto *token = std::get_if<comptoir::codes::SignedTokenScan>(&read);
+        if (token == nullptr || token->status != comptoir::codes::TokenStatus::ok) {
+          fail("a genuine token did not verify: " + std::string(text));
+        }
+        std::string forged(text);
+        forged[60] = forged[60] == 'A' ? 'B' : 'A';
+        t0 = Steady::now();
+        (void)comptoir::codes::parse_scan(forged, ring, now);
+        forged_us.push_back(micros(t0, Steady::now()));
+      }
+      emit(latency_figure("token_verify_us", summarize(us), 300));
+      note("a forged token (parse_scan, every layout reading tried): " +
+           describe_us(summarize(forged_us)));
+      const std::size_t chars = token_targets.front().line.size() - 1;
+      ordered_json c;
+      c["name"] = "token_chars";
+      c["value"] = chars;
+      c["unit"] = "characters";
+      c["target"] = 140;
+      emit(c);
+      // A keyboard-wedge scanner sends a key-down and a key-up report per character, about
+      // one a millisecond.
+      ordered_json w;
+      w["name"] = "wedge_type_ms";
+      w["value"] = chars * 2;
+      w["unit"] = "ms";
+      emit(w);
+    }
 
     // Distinct ready orders, each handed over once.
     std::vector<std::string> ready;

@@ -140,6 +140,14 @@ std::uint16_t day_of(std::int64_t unix_s) {
 
 }  // namespace
 
+codes::KeyPair demo_portal_key(std::uint64_t seed) {
+  std::array<unsigned char, 32> bytes{};
+  for (std::size_t b = 0; b < bytes.size(); ++b) {
+    bytes[b] = static_cast<unsigned char>(static_cast<unsigned char>(seed >> (8 * (b % 8))) ^ b);
+  }
+  return codes::key_pair_from_seed(bytes);
+}
+
 Result<DemoRegion> create_demo(db::Database &database, const DemoOptions &options) {
   if (options.orders < 20) return make_error("usage", "a demo region needs at least 20 orders");
   db::OrderCache cache(database.connection());
@@ -175,12 +183,7 @@ Result<DemoRegion> create_demo(db::Database &database, const DemoOptions &option
   DemoRegion region;
   region.local_stand = 1;
   const bool list_all = options.orders <= 10'000;
-  std::array<unsigned char, 32> seed{};
-  for (std::size_t b = 0; b < seed.size(); ++b) {
-    seed[b] =
-        static_cast<unsigned char>(options.seed >> (8 * (b % 8))) ^ static_cast<unsigned char>(b);
-  }
-  region.portal_key = codes::key_pair_from_seed(seed);
+  region.portal_key = demo_portal_key(options.seed);
   db::KeyStore keys(database.connection());
   if (auto r = keys.put(
           {region.key_id, region.portal_key.public_key, now - 30 * 86400, now + 365 * 86400});
@@ -311,9 +314,7 @@ Result<DemoRegion> create_demo(db::Database &database, const DemoOptions &option
     forged[100] = forged[100] == 'A' ? 'B' : 'A';
     region.codes.push_back({forged, "", "forged", ""});
     // Signed by a portal key this appliance was never given.
-    std::array<unsigned char, 32> stranger_seed = seed;
-    stranger_seed[0] ^= 0xff;
-    const codes::KeyPair stranger = codes::key_pair_from_seed(stranger_seed);
+    const codes::KeyPair stranger = demo_portal_key(~options.seed);
     codes::TokenFields foreign{7, 100001, 1, day_of(now + 86400), codes::kFlagPrepaid};
     region.codes.push_back(
         {codes::sign_token(foreign, stranger.secret_key), "", "unknown_key", ""});

@@ -36,6 +36,9 @@ struct DemoRegion {
   std::vector<DemoCode> codes;
 };
 
+// The demo portal's signing key for a seed (what create_demo trusts as key id 1).
+codes::KeyPair demo_portal_key(std::uint64_t seed);
+
 // Fills an empty cache in one transaction, sets this appliance's stand and trusts the
 // demo portal's key.
 Result<DemoRegion> create_demo(db::Database &db, const DemoOptions &options);
