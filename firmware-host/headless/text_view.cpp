@@ -64,7 +64,9 @@ std::string render_text(const json &a, Lang lang, bool color) {
     const Look l = look_for(a.value("verdict", ""));
     out = paint(std::string(l.mark) + " " + (fr ? l.fr : l.en), l.color, color);
     if (a.contains("order_number") && a["order_number"].is_string()) {
-      out += "  " + a["order_number"].get<std::string>() + " · " + a.value("customer", "");
+      out += "  " + a["order_number"].get<std::string>();
+      const std::string customer = a.value("customer", "");
+      if (!customer.empty()) out += " · " + customer;
     }
     if (a.value("repeat", false)) out += fr ? "  (lecture en double)" : "  (double read)";
     out += "\n  " + message;
