@@ -12,6 +12,9 @@ comptoir_root=$(cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 COMPTOIR_BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsqlite3-dev doctest-dev nlohmann-json3-dev libsodium-dev
+  libzxing-dev libstb-dev
+  # libFuzzer (scripts/test's fuzz step): clang 14 and its runtime libraries
+  clang-14 libclang-rt-14-dev
 )
 
 # scripts/bench and scripts/demo share one build in build/, so neither rebuilds the other's.
