@@ -125,10 +125,11 @@ int demo(int argc, char **argv) {
                        {"order_number", c.order_number},
                        {"expected_verdict", c.expected_verdict}});
     }
-    // The same list as tab-separated lines, for shell scripts: mangled codes hold quotes.
+    // The same list as tab-separated lines (code, verdict, order; the one column that can be
+    // empty last, as the shell folds empty fields), for scripts: mangled codes hold quotes.
     std::string tsv;
     for (const auto &c : region->codes) {
-      tsv += c.code + '\t' + c.order_number + '\t' + c.expected_verdict + '\n';
+      tsv += c.code + '\t' + c.expected_verdict + '\t' + c.order_number + '\n';
     }
     const auto &key = region->portal_key;
     const nlohmann::json key_file = {
