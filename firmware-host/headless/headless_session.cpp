@@ -221,7 +221,8 @@ std::string HeadlessSession::handle_command(std::string_view line) {
     if (cache_check_) {
       j["cache_check"] = to_string(cache_check_->state());
       if (cache_check_->state() == CacheCheck::State::failed) {
-        j["cache_check_message"] = error_message(cache_check_->error(), lang);
+        j["cache_check_message"] =
+            error_message(make_error("cache_damaged", cache_check_->error().detail), lang);
       }
     }
     return dump(j, options_);

@@ -25,7 +25,8 @@ int run_headless(const HeadlessArgs &args) {
   HeadlessSession session(service, args.session);
   // Scans are served while the large order cache is checked; the ledger was checked.
   CacheCheck check(appliance->db->path(), [lang](const Error &e) {
-    std::fprintf(stderr, "comptoir: %s\n", error_message(e, lang).c_str());
+    const Error damaged = make_error("cache_damaged", e.detail);
+    std::fprintf(stderr, "comptoir: %s\n", error_message(damaged, lang).c_str());
   });
   session.set_cache_check(&check);
   session.run(stdin, stdout);

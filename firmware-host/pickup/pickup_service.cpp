@@ -121,6 +121,11 @@ Result<Verdict> PickupService::scan(std::string_view text) {
       // The filter has this code now, but no verdict for it: a double read must not replay
       // the previous customer's.
       debouncer_ = ScanDebouncer();
+      // Found while serving, the damage is not the refused-at-start case: the file is in
+      // use and holds the ledger, which was checked sound at start.
+      if (facts.error().code == "database_corrupt") {
+        return make_error("cache_damaged", facts.error().detail);
+      }
       return facts.error();
     }
     v = validate(code, *facts, context());

@@ -268,6 +268,14 @@ std::string error_message(const Error &e, Lang lang) {
     return tr(lang,
               "Disque plein : rien n'a été enregistré. Libérez de la place, puis recommencez.",
               "Disk full: nothing was recorded. Free some space, then try again.");
+  if (c == "cache_damaged")
+    return tr(lang,
+              "Cache des commandes endommagé (" + d +
+                  ") : les remises déjà enregistrées sont en sécurité et seront envoyées au "
+                  "portail. Ne supprimez aucun fichier ; appelez le technicien.",
+              "Order cache damaged (" + d +
+                  "): handovers already recorded are safe and will reach the portal. Delete "
+                  "no file; call the technician.");
   if (c == "database_corrupt")
     return tr(lang,
               "Base de données endommagée (" + d +
