@@ -123,37 +123,9 @@ void print_stats() {
 // --- The seed corpus ---------------------------------------------------------------------
 
 // What a US-configured scanner types into a host with the French (AZERTY) or German (QWERTZ)
-// layout: the inverse of what layout_readings undoes, for the characters our codes use.
+// layout: what layout_readings undoes.
 std::string typed_us_on(std::string_view host, std::string_view text) {
-  static constexpr std::array<std::string_view, 10> kFrDigits = {"à", "&", "é", "\"", "'",
-                                                                 "(", "-", "è", "_",  "ç"};
-  std::string out;
-  for (char c : text) {
-    if (host == "fr") {
-      if (c >= '0' && c <= '9') {
-        out += kFrDigits[static_cast<std::size_t>(c - '0')];
-      } else if (c == 'A' || c == 'Q') {
-        out += c == 'A' ? 'Q' : 'A';
-      } else if (c == 'Z' || c == 'W') {
-        out += c == 'Z' ? 'W' : 'Z';
-      } else if (c == 'M') {
-        out += '?';
-      } else if (c == '-') {
-        out += ')';
-      } else {
-        out += c;
-      }
-    } else {  // de
-      if (c == 'Z' || c == 'Y') {
-        out += c == 'Z' ? 'Y' : 'Z';
-      } else if (c == '-') {
-        out += "ß";
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out;
+  return codes::type_through(text, "us", host).value_or(std::string(text));
 }
 
 std::vector<std::pair<std::string, std::string>> seeds() {

@@ -6,6 +6,7 @@
 #include <span>
 #include <string_view>
 
+#include "codes/keyboard_layouts.hpp"
 #include "codes/short_code.hpp"
 #include "db/key_store.hpp"
 #include "db/order_cache.hpp"
@@ -114,24 +115,7 @@ std::uint64_t scramble(std::uint64_t x, std::uint64_t seed) {
 
 // What a scanner set to US types on a French (AZERTY) host, for the demo's mangled reads.
 std::string typed_us_on_fr(std::string_view text) {
-  static constexpr std::string_view kDigits[] = {"à", "&", "é", "\"", "'", "(", "-", "è", "_", "ç"};
-  std::string out;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      out += kDigits[c - '0'];
-    } else if (c == 'A' || c == 'Q') {
-      out += c == 'A' ? 'Q' : 'A';
-    } else if (c == 'Z' || c == 'W') {
-      out += c == 'Z' ? 'W' : 'Z';
-    } else if (c == 'M') {
-      out += '?';
-    } else if (c == '-') {
-      out += ')';
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return codes::type_through(text, "us", "fr").value_or(std::string(text));
 }
 
 std::uint16_t day_of(std::int64_t unix_s) {

@@ -321,4 +321,22 @@ std::vector<LayoutReading> layout_readings(std::string_view typed) {
   return readings;
 }
 
+std::optional<std::string> type_through(std::string_view text, std::string_view scanner,
+                                        std::string_view host) {
+  // Typing through (scanner S, host H) maps a character of S to the one H gives for the
+  // same key: the reading of the pair (H, S).
+  for (std::size_t p = 0; p < kPairs.size(); ++p) {
+    if (kLayoutDefs[kPairs[p].scanner].name != host ||
+        kLayoutDefs[kPairs[p].host].name != scanner) {
+      continue;
+    }
+    std::string buffer(2 * text.size(), '\0');
+    const std::size_t written = read_through(text, kPairTables[p], buffer.data());
+    if (written == 0) return std::string(text);
+    buffer.resize(written);
+    return buffer;
+  }
+  return std::nullopt;
+}
+
 }  // namespace comptoir::codes

@@ -4,6 +4,7 @@
 // one is right is decided elsewhere, by a check symbol or a signature.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,5 +21,11 @@ struct LayoutReading {
 // changes the text, without duplicates, most common mix-ups first (us/fr, fr/us, us/de,
 // de/us, ...). Pure; work and output are bounded by the input's length (callers cap it).
 std::vector<LayoutReading> layout_readings(std::string_view typed);
+
+// The mix-up itself: what a scanner set to `scanner` types on a host set to `host` (the
+// reading of that pair undoes it). For demo data, tests and the fuzzer. nullopt for an
+// unknown layout name or scanner == host.
+std::optional<std::string> type_through(std::string_view text, std::string_view scanner,
+                                        std::string_view host);
 
 }  // namespace comptoir::codes

@@ -35,7 +35,8 @@ RunResult code(std::vector<std::string> args, std::string_view input = {}) {
 }
 
 // What a US-configured scanner types into a host set to French AZERTY: the digit row gives
-// its unshifted symbols, A/Q and Z/W swap, Shift+M (the US M key) gives '?'.
+// its unshifted symbols, A/Q and Z/W swap, Shift+M (the US M key) gives '?'. Written out
+// on purpose, independent of the layout tables under test.
 std::string typed_us_on_fr(const std::string &text) {
   static const char *const kDigits[] = {"à", "&", "é", "\"", "'", "(", "-", "è", "_", "ç"};
   std::string out;

@@ -439,4 +439,27 @@ TEST_CASE("layout_readings: a signed-token-sized scan takes well under 50 micros
   CHECK(best_us < kTokenBudgetUs);
 }
 
+TEST_CASE("layout_readings: type_through is the mix-up the readings undo") {
+  // Worked out key by key (see the comments above), not from the tables.
+  CHECK(codes::type_through("K7QM-9X2D-F3A", "us", "fr") == "KèA?)çXéD)F\"Q");
+  CHECK(codes::type_through("K7QM-9X2D-F3A", "fr", "us") == "K&A:6(X@D6F#Q");
+  CHECK(codes::type_through("K7QM-9X2D-F3A", "us", "de") == "K7QMß9X2DßF3A");
+  CHECK(codes::type_through("K7QM-9X2D-F3A", "de", "us") == "K7QM/9X2D/F3A");
+  CHECK_FALSE(codes::type_through("ABC", "us", "us").has_value());
+  CHECK_FALSE(codes::type_through("ABC", "us", "xx").has_value());
+  for (const char *s : {"us", "uk", "fr", "de"}) {
+    for (const char *h : {"us", "uk", "fr", "de"}) {
+      if (std::string_view(s) == h) continue;
+      const std::string typed = *codes::type_through("ZA1K7QM-9X2D-F3AWYZ", s, h);
+      if (typed == "ZA1K7QM-9X2D-F3AWYZ") continue;
+      bool found = false;
+      for (const auto &r : codes::layout_readings(typed))
+        found = found || r.text == "ZA1K7QM-9X2D-F3AWYZ";
+      CAPTURE(s);
+      CAPTURE(h);
+      CHECK(found);
+    }
+  }
+}
+
 }  // namespace comptoir::test

@@ -23,6 +23,8 @@ const provisioning::DemoCode &demo_entry(const ServiceFixture &f, std::string_vi
 }
 
 // What a scanner set to US types on a French host (the digits row, A/Q, Z/W, M, '-').
+// Written out here on purpose, not taken from codes::type_through: an oracle independent of
+// the layout tables under test.
 std::string us_on_fr(std::string_view text) {
   static constexpr std::string_view kDigits[] = {"à", "&", "é", "\"", "'", "(", "-", "è", "_", "ç"};
   std::string out;
