@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "codes/keyboard_layouts.hpp"
 #include "codes/pickup_token.hpp"
 #include "codes/scanned_code.hpp"
 #include "codes/short_code.hpp"
@@ -136,6 +137,39 @@ TEST_CASE("every single-symbol substitution of a genuine token is refused, read 
     }
   }
   CHECK(tried == 128 * 31);
+}
+
+TEST_CASE("a token typed through any mismatched layout pair reads as genuine, the pair named") {
+  const codes::KeyPair key = vector_key();
+  const codes::KeyRing ring = ring_for(key, 1);
+  for (const Vector &v : kVectors) {
+    if (v.fields.key_id != 1) continue;
+    for (const char *scanner : {"us", "uk", "fr", "de"}) {
+      for (const char *host : {"us", "uk", "fr", "de"}) {
+        if (std::string_view(scanner) == host) continue;
+        const std::string typed = *codes::type_through(v.token, scanner, host);
+        CAPTURE(scanner);
+        CAPTURE(host);
+        CAPTURE(typed);
+        const codes::ScannedCode scan = codes::parse_scan(typed, ring, 0);
+        const auto *token = std::get_if<codes::SignedTokenScan>(&scan);
+        REQUIRE(token != nullptr);
+        CHECK(token->status == codes::TokenStatus::ok);
+        CHECK(token->fields == v.fields);
+        if (typed == v.token) {
+          CHECK(token->layout.empty());
+        } else {
+          // Pairs that mangle alike (de>us and us>de swap the same letters) share a reading:
+          // the first in the order of layout_readings is named.
+          CHECK_FALSE(token->layout.empty());
+          const auto sep = token->layout.find('>');
+          REQUIRE(sep != std::string::npos);
+          CHECK(codes::type_through(v.token, token->layout.substr(0, sep),
+                                    token->layout.substr(sep + 1)) == typed);
+        }
+      }
+    }
+  }
 }
 
 }  // namespace comptoir::test
