@@ -77,12 +77,18 @@ ScannedCode parse_scan(std::string_view raw, const KeyRing &keys, std::int64_t n
     if (u < 0x20 || u == 0x7f) return NotACode{"control_characters"};
   }
 
+  // A token is 131 characters. A short text that merely starts with the token prefix (1
+  // short code in 16,384 does, as typed or under a layout reading) is read as a short
+  // code or whatever else it is, never as a damaged token.
+  constexpr std::size_t kShortTextMax = 48;
   SignedTokenScan token = read_any_token(text, keys, now_s);
-  if (token.status != TokenStatus::not_a_token) return token;
+  const bool short_malformed =
+      token.status == TokenStatus::malformed && text.size() <= kShortTextMax;
+  if (token.status != TokenStatus::not_a_token && !short_malformed) return token;
 
   const ShortCodeRead read = read_short_code(text);
   if (read.status == ShortCodeStatus::ok) return ShortCodeScan{read.value, ""};
-  if (text.size() <= 48) {  // a short code, even mangled, is short: bound the work
+  if (text.size() <= kShortTextMax) {  // a short code, even mangled, is short: bound the work
     for (const LayoutReading &r : layout_readings(text)) {
       const ShortCodeRead repaired = read_short_code(r.text);
       if (repaired.status == ShortCodeStatus::ok) {

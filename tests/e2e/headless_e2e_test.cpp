@@ -14,6 +14,7 @@
 #include "db/database.hpp"
 #include "db/handover_ledger.hpp"
 #include "db/order_cache.hpp"
+#include "tests/support/layout_mangler.hpp"
 #include "tests/support/sqlite_files.hpp"
 #include "tests/support/subprocess.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -346,6 +347,54 @@ TEST_CASE("SIGKILL right after a reported handover leaves it in the ledger and t
   }
   CHECK(std::set<std::string>(event_ids.begin(), event_ids.end()).size() == 5);
   CHECK(db::Database::check_everything(demo.db_path).ok());
+}
+
+TEST_CASE("a signed token typed through an AZERTY host is read back as the right order, ready") {
+  DemoDir demo;
+  std::vector<json> tokens;  // genuine ready tokens, as the portal's QR codes hold them
+  for (const json &c : demo.codes) {
+    const std::string code = c["code"].get<std::string>();
+    if (code.starts_with("ZA1") && c["expected_verdict"] == "ready") tokens.push_back(c);
+  }
+  REQUIRE(tokens.size() >= 4);
+  // A US-configured scanner on a French host, the reverse, and a German host; a different
+  // order each, so none is the scanner's double read of the one before.
+  const std::vector<std::pair<std::string, std::string>> pairs = {
+      {"us", "fr"}, {"fr", "us"}, {"us", "de"}};
+  std::string input;
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const auto typed = typed_through_layouts(tokens[i]["code"].get<std::string>(), pairs[i].first,
+                                             pairs[i].second);
+    REQUIRE(typed.has_value());
+    REQUIRE(*typed != tokens[i]["code"].get<std::string>());
+    input += *typed + "\n";
+  }
+  const RunResult r = demo.headless(input);
+  require_exit(r, 0);
+  CHECK(r.err.empty());
+  const std::vector<json> lines = json_lines(r.out);
+  REQUIRE(lines.size() == pairs.size());
+  for (std::size_t i = 0; i < pairs.size(); ++i) {
+    const json &j = lines[i];
+    CAPTURE(j.dump());
+    CHECK(j["verdict"] == "ready");
+    CHECK(j["order_number"] == tokens[i]["order_number"]);
+    CHECK(j["layout"] == pairs[i].first + ">" + pairs[i].second);
+    CHECK(j["layout_message"].get<std::string>().find("Réglez le lecteur sur") !=
+          std::string::npos);
+  }
+  CHECK(lines[0]["layout_message"].get<std::string>().find("sur FR") != std::string::npos);
+
+  // And handed over from the mangled read, with --auto-handover.
+  const std::string typed =
+      *typed_through_layouts(tokens[3]["code"].get<std::string>(), "us", "fr");
+  const RunResult auto_run = demo.headless(typed + "\n", {"--auto-handover"});
+  require_exit(auto_run, 0);
+  const std::vector<json> handed = json_lines(auto_run.out);
+  REQUIRE(handed.size() == 1);
+  CHECK(handed[0]["layout"] == "us>fr");
+  CHECK(handed[0]["handed_over"] == true);
+  CHECK(handed[0]["handover"]["order_number"] == tokens[3]["order_number"]);
 }
 
 }  // namespace comptoir::test

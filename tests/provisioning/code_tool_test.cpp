@@ -13,6 +13,7 @@
 #include "codes/pickup_token.hpp"
 #include "codes/short_code.hpp"
 #include "tests/drivers/qr_read.hpp"
+#include "tests/support/layout_mangler.hpp"
 #include "tests/support/subprocess.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -34,26 +35,8 @@ RunResult code(std::vector<std::string> args, std::string_view input = {}) {
   return run(args, input);
 }
 
-// What a US-configured scanner types into a host set to French AZERTY: the digit row gives
-// its unshifted symbols, A/Q and Z/W swap, Shift+M (the US M key) gives '?'. Written out
-// on purpose, independent of the layout tables under test.
-std::string typed_us_on_fr(const std::string &text) {
-  static const char *const kDigits[] = {"à", "&", "é", "\"", "'", "(", "-", "è", "_", "ç"};
-  std::string out;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      out += kDigits[c - '0'];
-    } else if (c == 'A' || c == 'Q') {
-      out += c == 'A' ? 'Q' : 'A';
-    } else if (c == 'Z' || c == 'W') {
-      out += c == 'Z' ? 'W' : 'Z';
-    } else if (c == 'M') {
-      out += '?';
-    } else {
-      out += c;
-    }
-  }
-  return out;
+std::string typed_us_on_fr(std::string_view text) {
+  return *typed_through_layouts(text, "us", "fr");
 }
 
 // A portal key made by `keygen`, its ring entry, and a ring file holding it.

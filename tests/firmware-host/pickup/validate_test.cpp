@@ -58,6 +58,22 @@ Verdict check(const db::Order &o, std::vector<db::HandoverEvent> events = {},
                   OrderFacts{o, std::move(stand), std::move(events)}, context(now, policy));
 }
 
+// A genuine token (status ok) for `order_id`, at this stand, valid through `day`.
+codes::SignedTokenScan token(std::uint64_t order_id, std::int64_t day = kNow / 86400,
+                             std::uint32_t stand = kHere, bool prepaid = true,
+                             codes::TokenStatus status = codes::TokenStatus::ok,
+                             std::string layout = {}) {
+  return codes::SignedTokenScan{
+      codes::TokenFields{1, order_id, stand, static_cast<std::uint16_t>(day),
+                         prepaid ? codes::kFlagPrepaid : std::uint8_t{0}},
+      status, std::move(layout)};
+}
+
+// What the service passes for a genuine token whose order is not in the cache.
+OrderFacts unsynced(const codes::SignedTokenScan &t, std::vector<db::HandoverEvent> events = {}) {
+  return OrderFacts{order_from_token(t.fields), std::nullopt, std::move(events), false};
+}
+
 VerdictKind kind_of(const db::Order &o, std::vector<db::HandoverEvent> events = {},
                     std::int64_t now = kNow, Policy policy = {}) {
   return check(o, std::move(events), std::nullopt, now, policy).kind;
@@ -360,6 +376,182 @@ TEST_CASE("effective_collection follows handovers and their undos") {
     CHECK(c->device == "caisse-marche-2");
     CHECK(c->wall_ms == 0);  // the portal gave no time
   }
+}
+
+TEST_CASE("tokens that are not genuine: forged, unknown_key with its detail, damaged, new format") {
+  const ScanContext ctx = context();
+  using codes::TokenStatus;
+  // Facts are never looked at: even with an order at hand, no order is shown.
+  const std::optional<OrderFacts> facts = OrderFacts{make_order(), {}, {}};
+
+  const Verdict forged =
+      validate(token(104217, kNow / 86400, kHere, true, TokenStatus::forged, "us>fr"), facts, ctx);
+  CHECK(forged.kind == VerdictKind::forged);
+  CHECK(forged.layout == "us>fr");
+  CHECK_FALSE(forged.order.has_value());
+  CHECK(to_string(forged.kind) == "forged");
+  CHECK_FALSE(can_hand_over(forged.kind));
+
+  const Verdict unknown_key =
+      validate(token(104217, kNow / 86400, kHere, true, TokenStatus::unknown_key), facts, ctx);
+  CHECK(unknown_key.kind == VerdictKind::unknown_key);
+  CHECK(unknown_key.detail == "unknown_key");
+  CHECK_FALSE(unknown_key.order.has_value());
+
+  const Verdict key_not_valid =
+      validate(token(104217, kNow / 86400, kHere, true, TokenStatus::key_not_valid), facts, ctx);
+  CHECK(key_not_valid.kind == VerdictKind::unknown_key);
+  CHECK(key_not_valid.detail == "key_not_valid");
+  CHECK_FALSE(key_not_valid.order.has_value());
+  CHECK_FALSE(can_hand_over(VerdictKind::unknown_key));
+
+  const Verdict damaged =
+      validate(token(104217, kNow / 86400, kHere, true, TokenStatus::malformed), std::nullopt, ctx);
+  CHECK(damaged.kind == VerdictKind::not_a_pickup_code);
+  CHECK(damaged.detail == "damaged_token");
+
+  const Verdict version = validate(
+      token(104217, kNow / 86400, kHere, true, TokenStatus::bad_version), std::nullopt, ctx);
+  CHECK(version.kind == VerdictKind::not_a_pickup_code);
+  CHECK(version.detail == "token_version");
+
+  const Verdict typo = validate(codes::MistypedShortCode{"K7QM9X2DF3B"}, facts, ctx);
+  CHECK(typo.kind == VerdictKind::mistyped);
+  CHECK(typo.detail == "check_symbol");
+  CHECK_FALSE(typo.order.has_value());
+  CHECK_FALSE(can_hand_over(VerdictKind::mistyped));
+
+  for (const VerdictKind kind : {VerdictKind::forged, VerdictKind::unknown_key,
+                                 VerdictKind::mistyped, VerdictKind::ready_unsynced}) {
+    REQUIRE(verdict_from_string(to_string(kind)).has_value());
+    CHECK(*verdict_from_string(to_string(kind)) == kind);
+  }
+}
+
+TEST_CASE("ready_unsynced: a genuine token for this stand, not expired, order not cached") {
+  const std::int64_t today = kNow / 86400;
+  const codes::SignedTokenScan t =
+      token(900001, today + 1, kHere, true, codes::TokenStatus::ok, "us>fr");
+  const Verdict v = validate(t, unsynced(t), context());
+  CHECK(v.kind == VerdictKind::ready_unsynced);
+  CHECK(can_hand_over(v.kind));
+  CHECK(v.layout == "us>fr");
+  REQUIRE(v.order.has_value());
+  CHECK(v.order->id == 900001);
+  CHECK(v.order->number == "#900001");
+  CHECK_FALSE(v.order->in_cache);
+  CHECK(v.order->prepaid);
+  CHECK(v.order->due_cents == 0);
+  CHECK(v.order->lines.empty());
+  CHECK(v.order->customer.empty());
+  CHECK(v.order->pickup_until == (today + 2) * 86400 - 1);  // through the token's last day
+  CHECK_FALSE(v.collected.has_value());
+
+  // Without the prepaid flag: nothing said to be due, but not prepaid either.
+  const codes::SignedTokenScan unpaid = token(900002, today + 1, kHere, false);
+  const Verdict u = validate(unpaid, unsynced(unpaid), context());
+  CHECK(u.kind == VerdictKind::ready_unsynced);
+  REQUIRE(u.order.has_value());
+  CHECK_FALSE(u.order->prepaid);
+  CHECK(u.order->due_cents == 0);
+
+  // order_from_token: what the token says, and nothing more.
+  const db::Order o = order_from_token(t.fields);
+  CHECK(o.id == 900001);
+  CHECK(o.number == "#900001");
+  CHECK(o.stand_id == kHere);
+  CHECK(o.status == db::OrderStatus::ready);
+  CHECK(o.due_cents == 0);
+  CHECK(order_from_token(unpaid.fields).due_cents == -1);
+  CHECK(o.lines.empty());
+}
+
+TEST_CASE("a token is valid through its last day, in UTC, and expired the second after") {
+  const std::int64_t today = kNow / 86400;
+  const codes::SignedTokenScan t = token(900001, today);
+  const std::int64_t last_second = (today + 1) * 86400 - 1;
+  CHECK(validate(t, unsynced(t), context(last_second)).kind == VerdictKind::ready_unsynced);
+  CHECK(validate(t, unsynced(t), context(last_second + 1)).kind == VerdictKind::expired);
+  CHECK(validate(t, unsynced(t), context(today * 86400)).kind == VerdictKind::ready_unsynced);
+  const codes::SignedTokenScan yesterday = token(900001, today - 1);
+  CHECK(validate(yesterday, unsynced(yesterday), context()).kind == VerdictKind::expired);
+}
+
+TEST_CASE("an unsynced token of another stand is wrong_stand, with the stand's id") {
+  const codes::SignedTokenScan t = token(900003, kNow / 86400 + 1, 2);
+  OrderFacts facts = unsynced(t);
+  const Verdict bare = validate(t, facts, context());
+  CHECK(bare.kind == VerdictKind::wrong_stand);
+  REQUIRE(bare.collect_at.has_value());
+  CHECK(bare.collect_at->id == 2);
+  CHECK_FALSE(can_hand_over(bare.kind));
+
+  facts.order_stand = StandRef{2, "Boulangerie Marchand", "Millau, 12 rue Droite"};
+  const Verdict named = validate(t, facts, context());
+  CHECK(named.kind == VerdictKind::wrong_stand);
+  CHECK(named.collect_at->name == "Boulangerie Marchand");
+
+  // Another stand and expired: wrong_stand comes first, as for cached orders.
+  const codes::SignedTokenScan old = token(900003, kNow / 86400 - 3, 2);
+  CHECK(validate(old, unsynced(old), context()).kind == VerdictKind::wrong_stand);
+}
+
+TEST_CASE("a token past its valid-until day is expired even if the cached order's window is open") {
+  const db::Order o = make_order();  // window open now
+  REQUIRE(kind_of(o) == VerdictKind::ready);
+  const std::uint64_t id = static_cast<std::uint64_t>(o.id);
+  const codes::SignedTokenScan old = token(id, kNow / 86400 - 1);
+  CHECK(validate(old, OrderFacts{o, {}, {}}, context()).kind == VerdictKind::expired);
+  // Valid today: the cached order decides, and the layout is carried.
+  const codes::SignedTokenScan fresh =
+      token(id, kNow / 86400, kHere, true, codes::TokenStatus::ok, "fr>us");
+  const Verdict v = validate(fresh, OrderFacts{o, {}, {}}, context());
+  CHECK(v.kind == VerdictKind::ready);
+  CHECK(v.layout == "fr>us");
+  REQUIRE(v.order.has_value());
+  CHECK(v.order->in_cache);
+  CHECK(v.order->number == "C-104217");
+  // Collected beats expired, as for every order.
+  const Verdict collected =
+      validate(old, OrderFacts{o, {}, {event("h1", db::EventKind::full, 5)}}, context());
+  CHECK(collected.kind == VerdictKind::already_collected);
+}
+
+TEST_CASE("an unsynced order already handed over here is already_collected") {
+  const codes::SignedTokenScan t = token(900001, kNow / 86400 + 1);
+  db::HandoverEvent handed = event("h1", db::EventKind::full, 1'759'999'000'000);
+  handed.order_id = 900001;
+  const Verdict v = validate(t, unsynced(t, {handed}), context());
+  CHECK(v.kind == VerdictKind::already_collected);
+  REQUIRE(v.collected.has_value());
+  CHECK(v.collected->here);
+  CHECK(v.collected->wall_ms == 1'759'999'000'000);
+  CHECK(v.collected->staff == "Élodie");
+  REQUIRE(v.order.has_value());
+  CHECK(v.order->number == "#900001");
+  CHECK_FALSE(v.order->in_cache);
+
+  // Even when the token has expired since; and undone, it is ready_unsynced again.
+  const codes::SignedTokenScan old = token(900001, kNow / 86400 - 1);
+  CHECK(validate(old, unsynced(old, {handed}), context()).kind == VerdictKind::already_collected);
+  db::HandoverEvent undo = event("u1", db::EventKind::undo, 1'759'999'100'000, "h1");
+  undo.order_id = 900001;
+  CHECK(validate(t, unsynced(t, {handed, undo}), context()).kind == VerdictKind::ready_unsynced);
+}
+
+TEST_CASE("a genuine token whose order is not cached and no facts given is unknown") {
+  // The service always passes facts for a genuine token; without them nothing is invented.
+  const Verdict v = validate(token(900001), std::nullopt, context());
+  CHECK(v.kind == VerdictKind::unknown);
+  CHECK(v.detail == "not_in_cache");
+}
+
+TEST_CASE("a short code read through a layout carries the layout into the verdict") {
+  const Verdict v = validate(codes::ShortCodeScan{static_cast<std::uint64_t>(kCode), "de>us"},
+                             OrderFacts{make_order(), {}, {}}, context());
+  CHECK(v.kind == VerdictKind::ready);
+  CHECK(v.layout == "de>us");
+  CHECK(check(make_order()).layout.empty());
 }
 
 }  // namespace comptoir::test
