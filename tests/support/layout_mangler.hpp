@@ -97,6 +97,10 @@ inline std::optional<std::string> typed_through_layouts(std::string_view text,
   if (!s || !h) return std::nullopt;
   std::string out;
   for (char c : text) {
+    if (c == ' ') {  // the space bar is the same on every layout
+      out += ' ';
+      continue;
+    }
     const std::string_view wanted(&c, 1);
     bool found = false;
     for (const auto &key : layout_mangler_detail::keys()) {

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/support/layout_mangler.hpp"
+
 namespace comptoir::test {
 namespace {
 
@@ -47,96 +49,10 @@ constexpr std::array<Pair, 12> kPairOrder = {{
     {kUk, kUs},
 }};
 
-// One key: what it gives on us, uk, fr, de, unshifted then shifted.
-struct TestKey {
-  std::array<std::array<std::string_view, 2>, 4> gives;
-};
-
-// The keys that type 0-9, A-Z (either case), '-' and the check symbols * ~ $ = on one of
-// the layouts, with what they give on the others. '~' has no key on German (AltGr).
-std::vector<TestKey> test_keys() {
-  std::vector<TestKey> keys = {
-      // grave (left of 1)
-      {{{{"`", "~"}, {"`", "¬"}, {"²", "~"}, {"^", "°"}}}},
-      // digit row
-      {{{{"1", "!"}, {"1", "!"}, {"&", "1"}, {"1", "!"}}}},
-      {{{{"2", "@"}, {"2", "\""}, {"é", "2"}, {"2", "\""}}}},
-      {{{{"3", "#"}, {"3", "£"}, {"\"", "3"}, {"3", "§"}}}},
-      {{{{"4", "$"}, {"4", "$"}, {"'", "4"}, {"4", "$"}}}},
-      {{{{"5", "%"}, {"5", "%"}, {"(", "5"}, {"5", "%"}}}},
-      {{{{"6", "^"}, {"6", "^"}, {"-", "6"}, {"6", "&"}}}},
-      {{{{"7", "&"}, {"7", "&"}, {"è", "7"}, {"7", "/"}}}},
-      {{{{"8", "*"}, {"8", "*"}, {"_", "8"}, {"8", "("}}}},
-      {{{{"9", "("}, {"9", "("}, {"ç", "9"}, {"9", ")"}}}},
-      {{{{"0", ")"}, {"0", ")"}, {"à", "0"}, {"0", "="}}}},
-      // minus, equal
-      {{{{"-", "_"}, {"-", "_"}, {")", "°"}, {"ß", "?"}}}},
-      {{{{"=", "+"}, {"=", "+"}, {"=", "+"}, {"´", "`"}}}},
-      // right bracket, semicolon, backslash (ISO: right of the apostrophe), comma, slash
-      {{{{"]", "}"}, {"]", "}"}, {"$", "£"}, {"+", "*"}}}},
-      {{{{";", ":"}, {";", ":"}, {"m", "M"}, {"ö", "Ö"}}}},
-      {{{{"\\", "|"}, {"#", "~"}, {"*", "µ"}, {"#", "'"}}}},
-      {{{{",", "<"}, {",", "<"}, {";", "."}, {",", ";"}}}},
-      {{{{"/", "?"}, {"/", "?"}, {"!", "§"}, {"-", "_"}}}},
-  };
-  // Letter keys, named by their US letter.
-  static const std::array<std::string, 26> lower = [] {
-    std::array<std::string, 26> out;
-    for (std::size_t i = 0; i < 26; ++i) out[i] = std::string(1, static_cast<char>('a' + i));
-    return out;
-  }();
-  static const std::array<std::string, 26> upper = [] {
-    std::array<std::string, 26> out;
-    for (std::size_t i = 0; i < 26; ++i) out[i] = std::string(1, static_cast<char>('A' + i));
-    return out;
-  }();
-  auto letter = [](char c) { return static_cast<std::size_t>(c - 'a'); };
-  for (char c = 'a'; c <= 'z'; ++c) {
-    TestKey key;
-    for (auto &g : key.gives) g = {lower[letter(c)], upper[letter(c)]};
-    // AZERTY: A/Q and Z/W swap; the US m key gives , and ?
-    if (c == 'q') key.gives[kFr] = {lower[letter('a')], upper[letter('a')]};
-    if (c == 'a') key.gives[kFr] = {lower[letter('q')], upper[letter('q')]};
-    if (c == 'w') key.gives[kFr] = {lower[letter('z')], upper[letter('z')]};
-    if (c == 'z') key.gives[kFr] = {lower[letter('w')], upper[letter('w')]};
-    if (c == 'm') key.gives[kFr] = {",", "?"};
-    // QWERTZ: Y/Z swap
-    if (c == 'y') key.gives[kDe] = {lower[letter('z')], upper[letter('z')]};
-    if (c == 'z') key.gives[kDe] = {lower[letter('y')], upper[letter('y')]};
-    keys.push_back(key);
-  }
-  return keys;
-}
-
-const std::vector<TestKey> &keys() {
-  static const std::vector<TestKey> k = test_keys();
-  return k;
-}
-
-// What the host shows when the scanner types `text` for layout `scanner` (ASCII only):
-// for each character, the key and shift state giving it on the scanner's layout, then what
-// they give on the host's. nullopt when the scanner's layout cannot type a character.
+// What the host shows when the scanner types `text` for layout `scanner`: the shared
+// key-by-key oracle of tests/support, written apart from the implementation's tables.
 std::optional<std::string> mangle(std::string_view text, std::size_t scanner, std::size_t host) {
-  std::string out;
-  for (char c : text) {
-    if (c == ' ') {
-      out += ' ';
-      continue;
-    }
-    const std::string_view wanted(&c, 1);
-    bool found = false;
-    for (const TestKey &key : keys()) {
-      for (std::size_t level = 0; level < 2 && !found; ++level) {
-        if (key.gives[scanner][level] == wanted) {
-          out += key.gives[host][level];
-          found = true;
-        }
-      }
-      if (found) break;
-    }
-    if (!found) return std::nullopt;
-  }
-  return out;
+  return typed_through_layouts(text, kLayouts[scanner], kLayouts[host]);
 }
 
 std::string mangled(std::string_view text, std::size_t scanner, std::size_t host) {
