@@ -40,9 +40,16 @@ bool looks_like_order_number(std::string_view s) {
   return has_digit;
 }
 
-// A token, read as typed or through the first layout mix-up under which it verifies.
+// Short codes and order numbers are at most this long; a token is 131 characters.
+constexpr std::size_t kShortTextMax = 48;
+
+// A token, read as typed or through the first layout mix-up under which it verifies. A
+// short text is never a token, even one that starts with the prefix (1 short code in
+// 16,384 does, as typed or under a layout reading): no token work for it at all.
 SignedTokenScan read_any_token(std::string_view text, const KeyRing &keys, std::int64_t now_s) {
   SignedTokenScan best;
+  best.status = TokenStatus::not_a_token;
+  if (text.size() <= kShortTextMax) return best;
   TokenRead as_typed = read_token(text, keys, now_s);
   best.status = as_typed.status;
   best.fields = as_typed.fields;
@@ -77,14 +84,8 @@ ScannedCode parse_scan(std::string_view raw, const KeyRing &keys, std::int64_t n
     if (u < 0x20 || u == 0x7f) return NotACode{"control_characters"};
   }
 
-  // A token is 131 characters. A short text that merely starts with the token prefix (1
-  // short code in 16,384 does, as typed or under a layout reading) is read as a short
-  // code or whatever else it is, never as a damaged token.
-  constexpr std::size_t kShortTextMax = 48;
   SignedTokenScan token = read_any_token(text, keys, now_s);
-  const bool short_malformed =
-      token.status == TokenStatus::malformed && text.size() <= kShortTextMax;
-  if (token.status != TokenStatus::not_a_token && !short_malformed) return token;
+  if (token.status != TokenStatus::not_a_token) return token;
 
   const ShortCodeRead read = read_short_code(text);
   if (read.status == ShortCodeStatus::ok) return ShortCodeScan{read.value, ""};
