@@ -12,7 +12,11 @@ comptoir_root=$(cd -P -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd)
 COMPTOIR_BUILD_PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsqlite3-dev doctest-dev nlohmann-json3-dev libsodium-dev
-  libzxing-dev libstb-dev
+  libzxing-dev libstb-dev libtomlplusplus-dev
+  # scanners and feedback: evdev, libusb, SDL audio (and the kiosk's window)
+  libevdev-dev libusb-1.0-0-dev libsdl2-dev
+  # the readers' tests replay devices with no hardware; the benchmark compares with zbarimg
+  umockdev libumockdev-dev zbar-tools
   # libFuzzer (scripts/test's fuzz step): clang 14 and its runtime libraries
   clang-14 libclang-rt-14-dev
 )
