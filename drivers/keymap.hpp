@@ -2,6 +2,25 @@
 // EVIOCGRAB, libusb boot-keyboard reports): the scanner sends key positions, and what
 // they mean depends on the layout the scanner is set to type for. One KeyDecoder per
 // device keeps that device's Shift, AltGr and Caps Lock state. Includes nothing of ours.
+//
+// What is modelled (Linux xkb "basic" variants: us, gb, fr, de): the digit row, the three
+// letter rows, the ISO key left of Z, space, the keypad (digits whatever Num Lock and Shift
+// say; / * - + and the decimal key, '.' or ',' on de), at four levels: base, Shift, AltGr
+// (Right Alt), Shift+AltGr. us has no AltGr: Right Alt is Alt there. With Ctrl, left Alt or
+// GUI held a key is a shortcut and gives nothing. Enter, keypad Enter and Tab end a scan.
+//
+// Caps Lock toggles on press and upper-cases base-level letters, Latin-1 ones included: on
+// fr é è ç à ù give É È Ç À Ù (as xkb does; Windows gives the digits instead), on de ü ö ä
+// give Ü Ö Ä; ß and µ stay. Shift with Caps Lock gives lower case on letter keys (a, ü),
+// and the Shift level on the others (fr é key: 2). AltGr levels ignore Caps Lock.
+//
+// Dead keys (fr ^ and ¨, de ^ ´ `, and the AltGr dead keys giving those accents) compose
+// with the next vowel (ê ë â ô á è ÿ, upper case too); followed by space they give the
+// accent itself (^ ¨ ´ `, as Windows; xkb's Compose would give " and ' for ¨ and ´);
+// followed by anything else, the accent then that character (2 characters in Output::text);
+// followed by another dead key, both accents. A dead key pending when Enter or Tab comes is
+// returned as the terminator's `text`: a reader appends it before ending the scan. Other
+// dead keys (ogonek, caron, ...) give nothing.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +55,8 @@ class KeyDecoder {
     enum class Kind : std::uint8_t {
       none,        // a modifier, a key that gives nothing, a dead key waiting for the next
       text,        // `text` holds one character (UTF-8), or two for a dead key not composed
-      terminator,  // Enter (main or keypad) or Tab: the scan ends
+      terminator,  // Enter (main or keypad) or Tab: the scan ends (after `text`, usually
+                   // empty: a dead key's accent still pending)
     };
     Kind kind = Kind::none;
     std::string text;

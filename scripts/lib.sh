@@ -17,6 +17,8 @@ COMPTOIR_BUILD_PACKAGES=(
   libevdev-dev libusb-1.0-0-dev libsdl2-dev
   # the readers' tests replay devices with no hardware; the benchmark compares with zbarimg
   umockdev libumockdev-dev zbar-tools
+  # the keyboard-wedge end-to-end test: a real X server and a scanner's fast typing
+  xvfb xdotool
   # libFuzzer (scripts/test's fuzz step): clang 14 and its runtime libraries
   clang-14 libclang-rt-14-dev
 )
