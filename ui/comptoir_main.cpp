@@ -6,20 +6,32 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "headless/run_headless.hpp"
 #include "runtime/appliance.hpp"
+#include "runtime/config.hpp"
+#include "runtime/scanners.hpp"
 
 namespace {
 
 constexpr const char *kUsage =
     "Usage: comptoir --headless [--data DIR] [--lang fr|en] [--auto-handover]\n"
-    "                [--staff NAME] [--stand ID] [--format json|text]\n"
+    "                [--staff NAME] [--stand ID] [--format json|text] [--config FILE]\n"
+    "                [--no-scanners] [--no-sound]\n"
+    "       comptoir --list-devices [--config FILE] [--format json|text] [--lang fr|en]\n"
     "\n"
-    "  --headless       read scans from stdin, one per line; answer one JSON line each\n"
-    "  --data DIR       data directory (default: $XDG_STATE_HOME/comptoir)\n"
+    "  --headless       read scans from stdin, one per line, and from the scanners;\n"
+    "                   answer one JSON line each\n"
+    "  --list-devices   show the scanners and cameras found, and why any was skipped\n"
+    "  --config FILE    configuration (default: $COMPTOIR_CONFIG, else\n"
+    "                   /etc/comptoir/comptoir.toml; defaults when it does not exist)\n"
+    "  --no-scanners    read stdin only, whatever the config says\n"
+    "  --no-sound       no good and bad tones, whatever the config says\n"
+    "  --data DIR       data directory (default: [appliance] data_dir in the config, else\n"
+    "                   $XDG_STATE_HOME/comptoir)\n"
     "  --lang fr|en     language of the messages (default: fr)\n"
     "  --auto-handover  hand every ready order over at once (stands without a screen)\n"
     "  --staff NAME     who is at the counter, recorded with each handover\n"
@@ -38,8 +50,12 @@ int usage_error(const std::string &message) {
 
 int run(int argc, char **argv) {
   comptoir::HeadlessArgs args;
-  args.data_dir = comptoir::default_data_dir();
   bool headless = false;
+  bool list_devices = false;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> config_path;
+  bool lang_given = false;
+  bool format_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -51,19 +67,29 @@ int run(int argc, char **argv) {
       return 0;
     } else if (a == "--headless") {
       headless = true;
+    } else if (a == "--list-devices") {
+      list_devices = true;
+    } else if (a == "--no-scanners") {
+      args.scanners = false;
+    } else if (a == "--no-sound") {
+      args.sound = false;
+    } else if (a == "--config" && has_value) {
+      config_path = argv[++i];
     } else if (a == "--auto-handover") {
       args.session.auto_handover = true;
     } else if (a == "--data" && has_value) {
-      args.data_dir = argv[++i];
+      data_dir = argv[++i];
     } else if (a == "--staff" && has_value) {
       args.session.staff = argv[++i];
     } else if (a == "--lang" && has_value) {
       const auto lang = comptoir::lang_from_string(argv[++i]);
       if (!lang) return usage_error("--lang takes fr or en");
       args.session.lang = *lang;
+      lang_given = true;
     } else if (a == "--format" && has_value) {
       const std::string_view f = argv[++i];
       if (f != "json" && f != "text") return usage_error("--format takes json or text");
+      format_given = true;
       args.session.format = f == "text" ? comptoir::HeadlessOptions::Format::text
                                         : comptoir::HeadlessOptions::Format::json;
       args.session.color = f == "text" && ::isatty(STDOUT_FILENO) == 1;
@@ -77,6 +103,35 @@ int run(int argc, char **argv) {
     } else {
       return usage_error("unknown or incomplete option: " + std::string(a));
     }
+  }
+  // The config: --config must exist; the default path may not (then the defaults).
+  auto config = comptoir::load_config(config_path.value_or(comptoir::default_config_path()),
+                                      config_path.has_value());
+  if (!config) {
+    std::fprintf(stderr, "comptoir: %s\n",
+                 comptoir::error_message(config.error(), args.session.lang).c_str());
+    return 1;
+  }
+  args.config = std::move(*config);
+  if (!lang_given && args.config.lang) {
+    args.session.lang = *comptoir::lang_from_string(*args.config.lang);
+  }
+  args.data_dir =
+      data_dir ? *data_dir : args.config.data_dir.value_or(comptoir::default_data_dir());
+
+  if (list_devices) {
+    for (const std::string &warning : args.config.warnings) {
+      std::fprintf(stderr, "comptoir: config: %s\n", warning.c_str());
+    }
+    comptoir::Scanners scanners(args.config.scanners);
+    const auto found = scanners.candidates();
+    // A person reads this list unless they asked for JSON.
+    if (format_given && args.session.format == comptoir::HeadlessOptions::Format::json) {
+      std::fputs(comptoir::device_list_json(found).c_str(), stdout);
+    } else {
+      std::fputs(comptoir::format_device_list(found, args.session.lang).c_str(), stdout);
+    }
+    return 0;
   }
   if (!headless) {
     return usage_error(

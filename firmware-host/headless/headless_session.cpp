@@ -1,5 +1,9 @@
 #include "headless/headless_session.hpp"
 
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -127,14 +131,42 @@ HeadlessSession::HeadlessSession(PickupService &service, HeadlessOptions options
 
 std::string HeadlessSession::handle_line(std::string_view line) {
   if (!line.empty() && line.front() == ':') return handle_command(line);
-  return handle_scan(line);
+  return handle_scan(line, nullptr);
 }
 
-std::string HeadlessSession::handle_scan(std::string_view line) {
+std::string HeadlessSession::handle_scan_event(const drivers::ScanEvent &event) {
+  return handle_scan(event.text, &event);
+}
+
+std::string HeadlessSession::handle_notice(const drivers::DeviceNotice &notice) {
+  const json j = {{"type", "device"},
+                  {"event", drivers::notice_kind_name(notice.kind)},
+                  {"device", notice.device_id},
+                  {"reason", notice.reason},
+                  {"message", device_notice_message(notice, options_.lang)},
+                  {"detail", notice.detail},
+                  {"fix", notice.fix}};
+  if (feedback_ && notice.kind == drivers::NoticeKind::scan_dropped) feedback_(false);
+  return dump(j, options_);
+}
+
+std::string HeadlessSession::handle_scan(std::string_view line, const drivers::ScanEvent *event) {
   const Lang lang = options_.lang;
   auto verdict = service_.scan(line);
-  if (!verdict) return dump(error_json(verdict.error(), lang), options_);
+  if (!verdict) {
+    if (feedback_) feedback_(false);
+    return dump(error_json(verdict.error(), lang), options_);
+  }
   json j = verdict_json(*verdict, lang);
+  if (event) {
+    j["source"] = drivers::source_name(event->source);
+    j["device"] = event->device_id;
+    if (!event->layout.empty()) j["scanner_layout"] = event->layout;
+    if (!event->symbology.empty()) j["symbology"] = event->symbology;
+  }
+  if (feedback_) {
+    feedback_(verdict->kind == VerdictKind::ready || verdict->kind == VerdictKind::ready_unsynced);
+  }
   // Without a screen, a genuine prepaid token is enough even before its order is synced.
   const bool auto_ok = verdict->kind == VerdictKind::ready ||
                        (verdict->kind == VerdictKind::ready_unsynced && verdict->order->prepaid);
@@ -230,23 +262,93 @@ std::string HeadlessSession::handle_command(std::string_view line) {
   return dump(error_json(make_error("unknown_command", name), lang), options_);
 }
 
+void HeadlessSession::write_answer(std::FILE *out, const std::string &answer) const {
+  std::fputs(answer.c_str(), out);
+  std::fputs(options_.format == HeadlessOptions::Format::text ? "\n\n" : "\n", out);
+  std::fflush(out);
+}
+
+// Bytes to lines. Bytes past kMaxLineBytes are dropped; the kept part is already too long to
+// be a code, so the line still gets exactly one answer (not_a_pickup_code, too_long).
+class LineSplitter {
+ public:
+  template <typename OnLine>
+  void feed(std::string_view bytes, OnLine &&on_line) {
+    for (const char c : bytes) {
+      if (c == '\n') {
+        emit(on_line);
+      } else if (line_.size() < HeadlessSession::kMaxLineBytes) {
+        line_.push_back(c);
+      }
+    }
+  }
+  // End of input: a last line without its newline still counts.
+  template <typename OnLine>
+  void finish(OnLine &&on_line) {
+    if (!line_.empty()) emit(on_line);
+  }
+
+ private:
+  template <typename OnLine>
+  void emit(OnLine &on_line) {
+    if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+    on_line(line_);
+    line_.clear();
+  }
+  std::string line_;
+};
+
 void HeadlessSession::run(std::FILE *in, std::FILE *out) {
-  // Bytes past kMaxLineBytes are dropped; the kept part is already too long to be a code,
-  // so the line still gets exactly one answer (not_a_pickup_code, too_long).
-  std::string line;
+  LineSplitter splitter;
+  const auto answer = [&](const std::string &line) { write_answer(out, handle_line(line)); };
+  // A character at a time: a line typed at a terminal is answered when it ends.
+  for (int c = std::getc(in); c != EOF; c = std::getc(in)) {
+    const char ch = static_cast<char>(c);
+    splitter.feed({&ch, 1}, answer);
+  }
+  splitter.finish(answer);
+}
+
+void HeadlessSession::run(int in_fd, std::FILE *out, const HeadlessEvents &events) {
+  LineSplitter splitter;
+  const auto answer = [&](const std::string &line) { write_answer(out, handle_line(line)); };
+  bool stdin_open = in_fd >= 0;
+  const int queue_fd = events.queue ? events.queue->wait_fd() : -1;
   for (;;) {
-    const int c = std::getc(in);
-    if (c == EOF && line.empty()) break;
-    if (c == EOF || c == '\n') {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      const std::string answer = handle_line(line);
-      std::fputs(answer.c_str(), out);
-      std::fputs(options_.format == HeadlessOptions::Format::text ? "\n\n" : "\n", out);
-      std::fflush(out);
-      line.clear();
-      if (c == EOF) break;
-    } else if (line.size() < kMaxLineBytes) {
-      line.push_back(static_cast<char>(c));
+    pollfd fds[3] = {
+        {stdin_open ? in_fd : -1, POLLIN, 0}, {queue_fd, POLLIN, 0}, {events.stop_fd, POLLIN, 0}};
+    if (!stdin_open && queue_fd < 0 && events.stop_fd < 0) break;
+    if (::poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[2].revents != 0) break;
+    // Scanner input first: a customer is waiting in front of the scanner.
+    if (fds[1].revents != 0) {
+      serve_queue(*events.queue, out);
+    }
+    if (fds[0].revents != 0) {
+      char buf[4096];
+      const ssize_t n = ::read(in_fd, buf, sizeof buf);
+      if (n > 0) {
+        splitter.feed({buf, static_cast<std::size_t>(n)}, answer);
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        splitter.finish(answer);
+        stdin_open = false;
+        if (events.stdin_ends_session) break;
+      }
+    }
+  }
+  // Scans already read are answered, never lost to the end of the session.
+  if (events.queue) serve_queue(*events.queue, out);
+}
+
+void HeadlessSession::serve_queue(drivers::ScanQueue &queue, std::FILE *out) {
+  while (auto item = queue.pop()) {
+    if (const auto *scan = std::get_if<drivers::ScanEvent>(&*item)) {
+      write_answer(out, handle_scan_event(*scan));
+    } else {
+      write_answer(out, handle_notice(std::get<drivers::DeviceNotice>(*item)));
     }
   }
 }

@@ -94,6 +94,12 @@ std::string render_text(const json &a, Lang lang, bool color) {
     out = paint(fr ? "✓ ENREGISTRÉ" : "✓ RECORDED", "1;32", color) + "  " + message;
   } else if (type == "status") {
     out = paint(fr ? "ÉTAT" : "STATUS", "1", color) + "  " + message;
+  } else if (type == "device") {
+    const std::string event = a.value("event", "");
+    const bool trouble = event == "scan_dropped" || event == "device_unusable";
+    out = paint(fr ? "LECTEUR" : "SCANNER", trouble ? "1;33" : "1", color) + "  " + message;
+    const std::string fix = a.value("fix", "");
+    if (!fix.empty()) out += "\n  " + std::string(fr ? "Technicien : " : "Technician: ") + fix;
   } else {
     out = paint(fr ? "✗ ERREUR" : "✗ ERROR", "1;31", color) + "  " + message;
   }

@@ -311,12 +311,84 @@ std::string error_message(const Error &e, Lang lang) {
               "Commande inconnue « " + d + " » : utilisez :handover, :refuse, :undo ou :status.",
               "Unknown command \"" + d + "\": use :handover, :refuse, :undo or :status.");
   if (c == "usage") return tr(lang, "Utilisation : " + d, "Usage: " + d);
+  if (c == "config_invalid")
+    return tr(lang, "Fichier de configuration incorrect (" + d + ") : corrigez cette ligne.",
+              "Invalid configuration file (" + d + "): correct that line.");
+  if (c == "config_unreadable")
+    return tr(lang,
+              "Fichier de configuration illisible (" + d + ") : vérifiez le chemin et les droits.",
+              "Configuration file unreadable (" + d + "): check its path and permissions.");
   return tr(lang,
             "Erreur d'enregistrement (" + d +
                 ") : rien n'a été enregistré. Réessayez ; si cela continue, appelez le "
                 "technicien.",
             "Storage error (" + d +
                 "): nothing was recorded. Try again; if it goes on, call the technician.");
+}
+
+std::string device_notice_message(const drivers::DeviceNotice &n, Lang lang) {
+  const std::string &r = n.reason;
+  using drivers::NoticeKind;
+  switch (n.kind) {
+    case NoticeKind::device_added:
+      return tr(lang, "Lecteur prêt : " + n.device_id + ".", "Scanner ready: " + n.device_id + ".");
+    case NoticeKind::device_removed:
+      return tr(
+          lang,
+          "Lecteur débranché : " + n.device_id + ". Rebranchez-le ; il sera repris tout seul.",
+          "Scanner unplugged: " + n.device_id +
+              ". Plug it back in; it is picked up again "
+              "by itself.");
+    case NoticeKind::scan_dropped:
+      if (r == "cable_pulled")
+        return tr(lang,
+                  "Lecture interrompue (câble débranché) : rebranchez le lecteur et scannez à "
+                  "nouveau.",
+                  "Scan cut off (cable pulled): plug the scanner back in and scan again.");
+      if (r == "too_long")
+        return tr(lang,
+                  "Lecture ignorée : le lecteur envoie sans fin (touche bloquée ?). Vérifiez le "
+                  "lecteur, puis scannez à nouveau.",
+                  "Read ignored: the scanner sends without end (stuck key?). Check the scanner, "
+                  "then scan again.");
+      if (r == "no_terminator")
+        return tr(lang,
+                  "Lecture incomplète ignorée (pas de fin de ligne) : scannez à nouveau ; si cela "
+                  "continue, réglez le lecteur pour finir par Entrée.",
+                  "Incomplete read ignored (no end of line): scan again; if it goes on, set the "
+                  "scanner to end with Enter.");
+      if (r == "events_dropped")
+        return tr(lang, "Lecture perdue (le système était débordé) : scannez à nouveau.",
+                  "Scan lost (the system was overwhelmed): scan again.");
+      if (r == "queue_full")
+        return tr(lang,
+                  "Trop de lectures à la fois : certaines ont été ignorées. Scannez à nouveau.",
+                  "Too many reads at once: some were ignored. Scan again.");
+      return tr(lang, "Lecture ignorée (" + r + ") : scannez à nouveau.",
+                "Read ignored (" + r + "): scan again.");
+    case NoticeKind::device_unusable:
+      if (r == "no_permission")
+        return tr(
+            lang,
+            "Lecteur " + n.device_id + " inaccessible (droits manquants) : appelez le technicien.",
+            "Scanner " + n.device_id +
+                " not accessible (missing permission): call the "
+                "technician.");
+      if (r == "not_found")
+        return tr(lang,
+                  "Lecteur " + n.device_id +
+                      " introuvable : branchez-le ; il sera lu dès qu'il apparaît.",
+                  "Scanner " + n.device_id +
+                      " not found: plug it in; it is read as soon as it "
+                      "appears.");
+      if (r == "busy")
+        return tr(lang, "Lecteur " + n.device_id + " déjà pris par un autre programme : fermez-le.",
+                  "Scanner " + n.device_id + " already taken by another program: close it.");
+      return tr(lang,
+                "Lecteur " + n.device_id + " inutilisable (" + r + ") : appelez le technicien.",
+                "Scanner " + n.device_id + " unusable (" + r + "): call the technician.");
+  }
+  return n.detail;
 }
 
 }  // namespace comptoir

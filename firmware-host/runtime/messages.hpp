@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "db/result.hpp"
+#include "drivers/scan_event.hpp"
 #include "pickup/pickup_service.hpp"
 #include "pickup/verdict.hpp"
 
@@ -27,5 +28,7 @@ std::string receipt_message(const HandoverReceipt &receipt, Lang lang);
 std::string status_message(const DeskStatus &status, Lang lang);
 // Known error codes get a sentence with the next step; others a generic one with detail.
 std::string error_message(const Error &error, Lang lang);
+// A scanner arrived, left, dropped a scan or cannot be used: what staff should do.
+std::string device_notice_message(const drivers::DeviceNotice &notice, Lang lang);
 
 }  // namespace comptoir

@@ -14,72 +14,16 @@
 #include "db/database.hpp"
 #include "db/handover_ledger.hpp"
 #include "db/order_cache.hpp"
+#include "tests/e2e/e2e_support.hpp"
 #include "tests/support/layout_mangler.hpp"
 #include "tests/support/sqlite_files.hpp"
 #include "tests/support/subprocess.hpp"
 #include "tests/support/temp_dir.hpp"
 
-#ifndef COMPTOIR_BIN_DIR
-#error "COMPTOIR_BIN_DIR must name the directory holding comptoir and comptoir-provision"
-#endif
-
 namespace comptoir::test {
 namespace {
 
 using nlohmann::json;
-
-std::string bin(const char *name) {
-  return std::string(COMPTOIR_BIN_DIR) + "/" + name;
-}
-
-// A data directory provisioned with the demo region, and its demo-codes.json.
-struct DemoDir {
-  TempDir tmp;
-  std::string data = tmp.file("data");
-  std::string db_path = data + "/" + db::Database::kFileName;
-  json codes;
-
-  DemoDir() {
-    const RunResult r = run({bin("comptoir-provision"), "demo", "--data", data, "--quiet"});
-    INFO(r.err);
-    REQUIRE(r.status.exited);
-    REQUIRE(r.status.code == 0);
-    codes = json::parse(read_file(data + "/demo-codes.json"));
-    REQUIRE(codes.is_array());
-    REQUIRE(codes.size() >= 200);
-  }
-
-  // Demo entries expected to get `verdict` (orders only, each order once).
-  std::vector<json> orders_with(std::string_view verdict) const {
-    std::vector<json> out;
-    std::set<std::string> seen;
-    for (const json &c : codes) {
-      const std::string number = c["order_number"].get<std::string>();
-      if (c["expected_verdict"] == verdict && !number.empty() && seen.insert(number).second) {
-        out.push_back(c);
-      }
-    }
-    return out;
-  }
-
-  RunResult headless(std::string_view input, std::vector<std::string> extra = {}) const {
-    std::vector<std::string> argv = {bin("comptoir"), "--headless", "--data", data};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return run(argv, input);
-  }
-};
-
-std::vector<json> json_lines(const std::string &out) {
-  std::vector<json> lines;
-  for (const std::string &line : split_lines(out)) lines.push_back(json::parse(line));
-  return lines;
-}
-
-void require_exit(const RunResult &r, int code) {
-  INFO("stderr: " << r.err);
-  REQUIRE(r.status.exited);
-  REQUIRE(r.status.code == code);
-}
 
 }  // namespace
 
