@@ -93,8 +93,10 @@ std::optional<ScanItem> ScanQueue::pop() {
   }
   ScanItem item = std::move(items_.front());
   items_.pop_front();
+  // Room again (half the queue): the next overflow is said again, even if the consumer
+  // never quite empties the queue.
+  if (items_.size() <= capacity_ / 2) overflow_noted_ = false;
   if (items_.empty()) {
-    overflow_noted_ = false;
     if (event_fd_ >= 0) {
       std::uint64_t count = 0;
       [[maybe_unused]] const auto n = ::read(event_fd_, &count, sizeof count);

@@ -123,7 +123,7 @@ int run(int argc, char **argv) {
     for (const std::string &warning : args.config.warnings) {
       std::fprintf(stderr, "comptoir: config: %s\n", warning.c_str());
     }
-    comptoir::Scanners scanners(args.config.scanners);
+    comptoir::Scanners scanners(args.config.scanners, comptoir::Scanners::Purpose::list);
     const auto found = scanners.candidates();
     // A person reads this list unless they asked for JSON.
     if (format_given && args.session.format == comptoir::HeadlessOptions::Format::json) {

@@ -315,6 +315,8 @@ void HeadlessSession::run(int in_fd, std::FILE *out, const HeadlessEvents &event
   bool stdin_open = in_fd >= 0;
   const int queue_fd = events.queue ? events.queue->wait_fd() : -1;
   for (;;) {
+    // Nobody reads the answers any more (stdout closed): stop rather than serve blind.
+    if (std::ferror(out)) break;
     pollfd fds[3] = {
         {stdin_open ? in_fd : -1, POLLIN, 0}, {queue_fd, POLLIN, 0}, {events.stop_fd, POLLIN, 0}};
     if (!stdin_open && queue_fd < 0 && events.stop_fd < 0) break;
@@ -340,6 +342,7 @@ void HeadlessSession::run(int in_fd, std::FILE *out, const HeadlessEvents &event
     }
   }
   // Scans already read are answered, never lost to the end of the session.
+  if (events.on_end) events.on_end();
   if (events.queue) serve_queue(*events.queue, out);
 }
 

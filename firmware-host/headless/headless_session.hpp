@@ -31,6 +31,9 @@ struct HeadlessEvents {
   // Without scanners, stdin closing ends the session (pipes, the demo). With scanners
   // being read (a service with stdin on /dev/null), only stop_fd does.
   bool stdin_ends_session = true;
+  // Called when the session ends, before the queue is served one last time: stops the
+  // readers, so a scan they push while stopping is still answered.
+  std::function<void()> on_end;
 };
 
 class HeadlessSession {

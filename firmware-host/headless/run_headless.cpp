@@ -21,7 +21,7 @@
 namespace comptoir {
 namespace {
 
-// SIGTERM and SIGINT end the session through a pipe the loop polls, so the readers are
+// SIGTERM, SIGINT and SIGHUP end the session through a pipe the loop polls, so the readers are
 // stopped and the grabbed scanners given back before the process ends.
 int g_stop_write = -1;
 
@@ -42,11 +42,21 @@ class StopSignals {
     sigemptyset(&sa.sa_mask);
     ::sigaction(SIGTERM, &sa, &old_term_);
     ::sigaction(SIGINT, &sa, &old_int_);
+    // The terminal closing ends the session like SIGTERM, with the scanners given back.
+    ::sigaction(SIGHUP, &sa, &old_hup_);
+    // Whoever reads stdout going away shows as a write error, not a death that would leave
+    // a scanner detached from its kernel driver.
+    struct sigaction ignore {};
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    ::sigaction(SIGPIPE, &ignore, &old_pipe_);
   }
   ~StopSignals() {
     if (fds_[0] < 0) return;
     ::sigaction(SIGTERM, &old_term_, nullptr);
     ::sigaction(SIGINT, &old_int_, nullptr);
+    ::sigaction(SIGHUP, &old_hup_, nullptr);
+    ::sigaction(SIGPIPE, &old_pipe_, nullptr);
     g_stop_write = -1;
     ::close(fds_[0]);
     ::close(fds_[1]);
@@ -59,6 +69,8 @@ class StopSignals {
   int fds_[2] = {-1, -1};
   struct sigaction old_term_ {};
   struct sigaction old_int_ {};
+  struct sigaction old_hup_ {};
+  struct sigaction old_pipe_ {};
 };
 
 // A service's stdin is /dev/null: reading it says "end" at once, which must not end a
@@ -123,8 +135,10 @@ int run_headless(const HeadlessArgs &args) {
   events.queue = &queue;
   events.stop_fd = stop.fd();
   events.stdin_ends_session = !(scanners && scanners->reader_count() > 0 && stdin_is_dev_null());
+  events.on_end = [&scanners] {
+    if (scanners) scanners->stop();
+  };
   session.run(STDIN_FILENO, stdout, events);
-  if (scanners) scanners->stop();
   return 0;
 }
 

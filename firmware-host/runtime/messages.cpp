@@ -333,6 +333,13 @@ std::string device_notice_message(const drivers::DeviceNotice &n, Lang lang) {
     case NoticeKind::device_added:
       return tr(lang, "Lecteur prêt : " + n.device_id + ".", "Scanner ready: " + n.device_id + ".");
     case NoticeKind::device_removed:
+      if (!r.empty() && r != "cable_pulled" && r != "unplugged")
+        return tr(lang,
+                  "Lecteur " + n.device_id + " arrêté (" + r +
+                      ") : débranchez-le puis rebranchez-le ; si cela continue, appelez le "
+                      "technicien.",
+                  "Scanner " + n.device_id + " stopped (" + r +
+                      "): unplug it and plug it back in; if it goes on, call the technician.");
       return tr(
           lang,
           "Lecteur débranché : " + n.device_id + ". Rebranchez-le ; il sera repris tout seul.",

@@ -77,35 +77,72 @@ std::unique_ptr<drivers::Reader> usb_reader(const ScannersConfig &c) {
 
 }  // namespace
 
-Scanners::Scanners(const ScannersConfig &c) {
-  if (c.evdev && (c.auto_detect || !c.evdev_devices.empty())) readers_.push_back(evdev_reader(c));
-  if (c.usb && (c.auto_detect || !c.usb_devices.empty())) readers_.push_back(usb_reader(c));
-  if (c.serial && (c.auto_detect || !c.serial_ports.empty())) readers_.push_back(serial_reader(c));
-  if (c.camera.enabled) readers_.push_back(camera_reader(c.camera));
+Scanners::Scanners(const ScannersConfig &c, Purpose purpose) {
+  const bool list = purpose == Purpose::list;
+  const auto add = [&](bool on, auto make, std::string off_why, std::string off_fix) {
+    if (on) {
+      readers_.push_back({make(), {}, {}});
+    } else if (list) {
+      readers_.push_back({make(), std::move(off_why), std::move(off_fix)});
+    }
+  };
+  add(
+      c.evdev && (c.auto_detect || !c.evdev_devices.empty()), [&] { return evdev_reader(c); },
+      c.evdev ? "auto_detect is off and no [[scanners.evdev]] is configured"
+              : "the evdev reader is off in the config ([scanners] evdev = false)",
+      "name the scanner in the config:\n[[scanners.evdev]]\npath = \"/dev/input/by-id/...\"");
+  add(
+      c.usb && (c.auto_detect || !c.usb_devices.empty()), [&] { return usb_reader(c); },
+      c.usb ? "auto_detect is off and no [[scanners.usb]] is configured"
+            : "the USB reader is off in the config ([scanners] usb = false)",
+      "name the scanner in the config:\n[[scanners.usb]]\nvendor = \"...\"\nproduct = \"...\"");
+  add(
+      c.serial && (c.auto_detect || !c.serial_ports.empty()), [&] { return serial_reader(c); },
+      c.serial ? "auto_detect is off and no [[scanners.serial]] is configured"
+               : "the serial reader is off in the config ([scanners] serial = false)",
+      "name the port in the config:\n[[scanners.serial]]\npath = \"/dev/serial/by-id/...\"");
+  add(
+      c.camera.enabled, [&] { return camera_reader(c.camera); }, "cameras are off in the config",
+      "[scanners.camera]\nenabled = true");
 }
 
 Scanners::~Scanners() {
   stop();
 }
 
+std::size_t Scanners::reader_count() const {
+  std::size_t n = 0;
+  for (const Entry &e : readers_) n += e.off_why.empty() ? 1 : 0;
+  return n;
+}
+
 void Scanners::start(drivers::ScanSink &sink) {
   if (started_) return;
   started_ = true;
-  for (auto &reader : readers_) reader->start(sink);
+  for (Entry &e : readers_) {
+    if (e.off_why.empty()) e.reader->start(sink);
+  }
 }
 
 void Scanners::stop() {
   if (!started_) return;
-  for (auto &reader : readers_) reader->stop();
+  for (Entry &e : readers_) {
+    if (e.off_why.empty()) e.reader->stop();
+  }
   started_ = false;
 }
 
 std::vector<drivers::DeviceCandidate> Scanners::candidates() {
   std::vector<drivers::DeviceCandidate> all;
-  for (auto &reader : readers_) {
-    auto found = reader->candidates();
-    all.insert(all.end(), std::make_move_iterator(found.begin()),
-               std::make_move_iterator(found.end()));
+  for (Entry &e : readers_) {
+    for (drivers::DeviceCandidate &d : e.reader->candidates()) {
+      if (!e.off_why.empty() && d.used) {
+        d.used = false;
+        d.why = e.off_why;
+        d.fix = e.off_fix;
+      }
+      all.push_back(std::move(d));
+    }
   }
   return all;
 }
@@ -155,7 +192,12 @@ std::string format_device_list(const std::vector<drivers::DeviceCandidate> &cand
              d.why + "\n";
     }
     if (!d.fix.empty()) {
-      out += "         " + std::string(fr ? "à faire : " : "to do: ") + d.fix + "\n";
+      // A config snippet spans lines: each one indented under the first.
+      std::string fix = d.fix;
+      for (std::size_t at = 0; (at = fix.find('\n', at)) != std::string::npos; at += 12) {
+        fix.replace(at, 1, "\n           ");
+      }
+      out += "         " + std::string(fr ? "à faire : " : "to do: ") + fix + "\n";
     }
   }
   return out;

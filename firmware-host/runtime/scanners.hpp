@@ -16,21 +16,31 @@ namespace comptoir {
 
 class Scanners {
  public:
-  explicit Scanners(const ScannersConfig &config);
+  enum class Purpose {
+    read,  // the readers the config switches on
+    list,  // every reader, so that candidates() also shows what the config leaves off
+  };
+  explicit Scanners(const ScannersConfig &config, Purpose purpose = Purpose::read);
   ~Scanners();
   Scanners(const Scanners &) = delete;
   Scanners &operator=(const Scanners &) = delete;
 
-  // Starts every reader; scans and notices go to `sink` until stop().
+  // Starts every reader that is on; scans and notices go to `sink` until stop().
   void start(drivers::ScanSink &sink);
   void stop();
   // Readers switched on (by default: evdev and USB, finding scanners by themselves).
-  std::size_t reader_count() const { return readers_.size(); }
+  std::size_t reader_count() const;
   // What every reader finds now, used or skipped and why.
   std::vector<drivers::DeviceCandidate> candidates();
 
  private:
-  std::vector<std::unique_ptr<drivers::Reader>> readers_;
+  struct Entry {
+    std::unique_ptr<drivers::Reader> reader;
+    // Empty when the config switches it on; else why it is off and how to switch it on.
+    std::string off_why;
+    std::string off_fix;
+  };
+  std::vector<Entry> readers_;
   bool started_ = false;
 };
 

@@ -7,7 +7,9 @@
 #include <signal.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -167,18 +169,33 @@ TEST_CASE("with sound on, a ready scan is followed by the good tone on the audio
   ::unsetenv("SDL_DISKAUDIOFILE");
   CHECK(p.wait().code == 0);
   REQUIRE(std::filesystem::exists(audio));
-  // Count the samples that are not silence (signed 16-bit, as the player opens the device).
+  // The sound written: signed 16-bit mono at 48 kHz, as the player opens the device. The
+  // good chime is 160 ms (880 Hz then 1320 Hz); the bad buzz would be 300 ms at 220 Hz.
   std::ifstream in(audio, std::ios::binary);
   std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
-  std::size_t loud = 0;
+  std::vector<std::int16_t> samples;
   for (std::size_t i = 0; i + 1 < bytes.size(); i += 2) {
-    const auto sample = static_cast<std::int16_t>(static_cast<unsigned char>(bytes[i]) |
-                                                  (static_cast<unsigned char>(bytes[i + 1]) << 8));
-    if (sample > 1000 || sample < -1000) ++loud;
+    samples.push_back(static_cast<std::int16_t>(static_cast<unsigned char>(bytes[i]) |
+                                                (static_cast<unsigned char>(bytes[i + 1]) << 8)));
+  }
+  std::size_t first = samples.size(), last = 0, crossings = 0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (samples[i] > 1000 || samples[i] < -1000) {
+      first = std::min(first, i);
+      last = i;
+    }
+    if (i > 0 && (samples[i - 1] < 0) != (samples[i] < 0)) ++crossings;
   }
   INFO("audio bytes: " << bytes.size() << ", before the scan: " << before_scan_bytes);
-  // 160 ms at 48 kHz is 7,680 samples; most of a sine is above 1000 at 35 % volume.
-  CHECK(loud > 3000);
+  REQUIRE(first < last);
+  const double sounding_ms = static_cast<double>(last - first) / 48.0;
+  CHECK(sounding_ms > 130);
+  CHECK(sounding_ms < 200);
+  // Mean frequency over the sound, from its zero crossings: ~1100 Hz for the chime (the
+  // buzz would give ~220 Hz).
+  const double hz = static_cast<double>(crossings) / 2.0 / (sounding_ms / 1000.0);
+  CHECK(hz > 800);
+  CHECK(hz < 1400);
 }
 
 }  // namespace comptoir::test

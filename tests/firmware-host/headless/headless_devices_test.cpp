@@ -93,7 +93,7 @@ TEST_CASE("a scan from a reader is answered with its device, and a notice tells 
   run.write_stdin(f.code("cancelled").code + "\n");
   run.close_stdin();
 
-  session.run(run.in[0], run.out, HeadlessEvents{&queue, -1, true});
+  session.run(run.in[0], run.out, HeadlessEvents{&queue, -1, true, {}});
   const std::vector<json> lines = run.lines();
   REQUIRE(lines.size() == 3);
   // Scanner input is served first when both are waiting.
@@ -110,7 +110,9 @@ TEST_CASE("a scan from a reader is answered with its device, and a notice tells 
   CHECK(tones == std::vector<bool>{true, false, false});
 }
 
-TEST_CASE("with stdin not ending the session, scans keep coming until the stop fd") {
+TEST_CASE(
+    "with stdin not ending the session, scans keep coming until the stop fd, and the last ones are "
+    "answered") {
   ServiceFixture f;
   HeadlessSession session(*f.service, HeadlessOptions{});
   drivers::ScanQueue queue;
@@ -122,17 +124,22 @@ TEST_CASE("with stdin not ending the session, scans keep coming until the stop f
     queue.scan(scan_from(f.code("ready").code));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     queue.scan(scan_from("4006381333931"));  // a product barcode
-    // Stop while a last scan is queued: it is still answered.
-    queue.scan(scan_from(f.code("not_ready").code));
     REQUIRE(::write(run.stop[1], "x", 1) == 1);
   });
-  session.run(run.in[0], run.out, HeadlessEvents{&queue, run.stop[0], false});
+  // A reader pushes a last scan while it is being stopped: it is still answered.
+  bool stopped = false;
+  const auto stop_readers = [&] {
+    queue.scan(scan_from(f.code("not_ready").code));
+    stopped = true;
+  };
+  session.run(run.in[0], run.out, HeadlessEvents{&queue, run.stop[0], false, stop_readers});
   reader.join();
   const std::vector<json> lines = run.lines();
   REQUIRE(lines.size() == 3);
   CHECK(lines[0]["verdict"] == "ready");
   CHECK(lines[1]["verdict"] == "not_a_pickup_code");
   CHECK(lines[1]["detail"] == "product_barcode");
+  CHECK(stopped);
   CHECK(lines[2]["verdict"] == "not_ready");
   CHECK(queue.size() == 0);
 }
