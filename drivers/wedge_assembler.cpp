@@ -76,6 +76,7 @@ void WedgeAssembler::expire(Clock::time_point now, std::vector<WedgeOutput> &out
     flooding_ = false;  // the keys stopped: the next one starts afresh
     return;
   }
+  if (is_scan()) gap_ended_ = last_;
   settle(out);
 }
 
@@ -90,6 +91,7 @@ std::vector<WedgeOutput> WedgeAssembler::text(std::string_view utf8, Clock::time
   if (utf8.empty()) return out;
   expire(now, out);
   last_ = now;
+  gap_ended_.reset();
   if (flooding_) return out;
   burst_.append(utf8);
   chars_ += code_points(utf8);
@@ -120,6 +122,10 @@ std::vector<WedgeOutput> WedgeAssembler::enter(Clock::time_point now) {
   }
   if (!burst_.empty() && is_scan()) {
     emit_scan(out);  // the scanner's Enter: the person's field is left as it was
+    return out;
+  }
+  if (burst_.empty() && gap_ended_ && now - *gap_ended_ <= options_.late_enter) {
+    gap_ended_.reset();  // the scan's own Enter, late: the field is not submitted
     return out;
   }
   settle(out);  // a person's last characters, typed quickly before Enter

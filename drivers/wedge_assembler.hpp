@@ -35,6 +35,9 @@ struct WedgeOptions {
   // to send no suffix). Far below a person's reaction time, so a person's Enter after a
   // scan is never taken as the scan's.
   std::chrono::milliseconds scan_gap{100};
+  // An Enter this soon after a scan that its gap ended is that scan's late Enter (a stalled
+  // frame, a slow scanner), not a person submitting the field.
+  std::chrono::milliseconds late_enter{500};
   // A burst longer than this is a flood (a stuck key, a scanner in a loop): dropped with
   // too_long, and the rest ignored until the keys stop for key_gap.
   std::size_t max_scan_bytes = 4096;
@@ -97,6 +100,8 @@ class WedgeAssembler {
   std::size_t chars_ = 0;  // code points in burst_
   bool flooding_ = false;  // past max_scan_bytes: ignoring keys until they stop
   Clock::time_point last_{};
+  // When a scan was last ended by its gap with no Enter yet; cleared by the next key.
+  std::optional<Clock::time_point> gap_ended_;
 };
 
 }  // namespace comptoir::drivers

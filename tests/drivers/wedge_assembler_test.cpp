@@ -168,6 +168,22 @@ TEST_CASE("a stalled frame inside a scan and a late Enter keep it one scan") {
   CHECK(k.w.field().empty());
 }
 
+TEST_CASE("a scan's Enter later than the gap does not submit what a person typed") {
+  const std::string token = token_131();
+  Keyboard k;
+  k.type("K7Q", 120ms);
+  k.type(token, 1ms, 600ms);
+  // The scanner's Enter comes 250 ms after its last key (a slow scanner, a stalled frame):
+  // the gap has ended the scan, and the Enter is the scan's, not the person's.
+  k.enter(250ms);
+  CHECK(k.scans() == Strings{token});
+  CHECK(k.typed().empty());
+  CHECK(k.w.field() == "K7Q");
+  // Later, the person's own Enter submits the field.
+  k.enter(900ms);
+  CHECK(k.typed() == Strings{"K7Q"});
+}
+
 TEST_CASE("fewer than min_scan_chars fast keys are typing, six or more are a scan") {
   Keyboard k;
   k.type("abcde", 5ms, 0ms);
