@@ -152,8 +152,16 @@ std::string symbology_from_aim(std::string_view aim) {
   }
 }
 
+namespace {
+// A HID-POS scan ends on the report without "continued", not on a pause: no quiet gap.
+AssemblerOptions without_quiet_gap(AssemblerOptions options) {
+  options.quiet_gap = std::chrono::milliseconds(0);
+  return options;
+}
+}  // namespace
+
 HidPosAssembler::HidPosAssembler(AssemblerOptions options, std::uint8_t report_id)
-    : assembler_(options), report_id_(report_id) {}
+    : assembler_(without_quiet_gap(options)), report_id_(report_id) {}
 
 void HidPosAssembler::feed(std::span<const std::uint8_t> report, Clock::time_point now,
                            std::vector<Completed> &out) {

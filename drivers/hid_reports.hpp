@@ -117,6 +117,9 @@ std::string symbology_from_aim(std::string_view aim);
 // Scanned data reports -> scans: data of "continued" reports is kept until the last report
 // of the scan; the total is bounded by options.max_bytes (too_long, then the rest of the flood
 // is discarded). A trailing CR/LF suffix, if the scanner is set to send one, is removed.
+// options.quiet_gap is ignored: a HID-POS scan ends on its last report, never on a pause (a
+// scanner may pause between "continued" reports, and a gap would serve half a scan). A scan
+// whose last report never comes is dropped after options.stale_after.
 class HidPosAssembler {
  public:
   using Clock = ScanAssembler::Clock;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <filesystem>
@@ -24,12 +25,18 @@ using Steady = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 constexpr std::uint8_t kClassHid = 0x03;
+constexpr std::uint8_t kSubclassBoot = 0x01;
 constexpr std::uint8_t kProtocolKeyboard = 0x01;
 constexpr std::uint8_t kDescriptorHid = 0x21;
 constexpr std::uint8_t kDescriptorReport = 0x22;
 constexpr std::size_t kMaxReportDescriptor = 4096;
 // bmRequestType of GET_DESCRIPTOR to an interface: device to host, standard, interface.
 constexpr std::uint8_t kGetInterfaceDescriptor = 0x81;
+// HID class request SET_PROTOCOL: host to device, class, interface; wValue 0 is the boot
+// protocol (HID 1.11, 7.2.6).
+constexpr std::uint8_t kSetInterfaceClassRequest = 0x21;
+constexpr std::uint8_t kHidSetProtocol = 0x0B;
+constexpr std::uint16_t kBootProtocol = 0;
 constexpr unsigned kControlTimeoutMs = 500;
 // A transfer failing this many times in a row (stall, babble, I/O error) gives the device up
 // with io_error; a rescan picks it up again if it is still there.
@@ -49,9 +56,11 @@ std::string udev_rule(std::uint16_t vendor, std::uint16_t product) {
          "the scanner";
 }
 
+// The config table that names the device, one key a line as TOML wants it (keys of
+// [[scanners.usb]]: vendor, product, mode, layout, quiet_gap_ms).
 std::string config_line(std::uint16_t vendor, std::uint16_t product, const char *mode) {
-  return std::string("to read it as a scanner, add to the config: [[scanners.usb]] vendor = \"") +
-         hex4(vendor) + "\" product = \"" + hex4(product) + "\" mode = \"" + mode + "\"";
+  return std::string("to read it as a scanner, add to the config:\n[[scanners.usb]]\nvendor = \"") +
+         hex4(vendor) + "\"\nproduct = \"" + hex4(product) + "\"\nmode = \"" + mode + "\"";
 }
 
 // "1-2.4": the bus and the port numbers, the name sysfs gives the device too.
@@ -133,6 +142,7 @@ std::optional<std::vector<std::uint8_t>> report_descriptor_from_device(libusb_de
 
 struct HidInterface {
   int number = 0;
+  std::uint8_t subclass = 0;  // 1: supports the boot protocol
   std::uint8_t protocol = 0;
   std::uint8_t endpoint = 0;  // interrupt IN
   int packet_size = 0;
@@ -182,6 +192,7 @@ Assessment assess(libusb_device *dev, const UsbHidReaderOptions &options) {
     if (alt.bInterfaceClass != kClassHid) continue;
     HidInterface h;
     h.number = alt.bInterfaceNumber;
+    h.subclass = alt.bInterfaceSubClass;
     h.protocol = alt.bInterfaceProtocol;
     for (int e = 0; e < alt.bNumEndpoints; ++e) {
       const libusb_endpoint_descriptor &ep = alt.endpoint[e];
@@ -299,6 +310,7 @@ struct UsbHidReader::Engine {
     std::uint16_t vendor = 0;
     std::uint16_t product = 0;
     int iface = 0;
+    std::uint8_t endpoint = 0;  // interrupt IN
     bool claimed = false;
     bool detached_kernel = false;
     Source source = Source::usb_boot_keyboard;
@@ -308,6 +320,9 @@ struct UsbHidReader::Engine {
     libusb_transfer *transfer = nullptr;
     std::vector<std::uint8_t> buffer;
     bool in_flight = false;
+    // The endpoint stalled: cleared (synchronous) and resubmitted by the event loop once
+    // libusb_handle_events has returned, never from inside the transfer callback.
+    bool needs_clear_halt = false;
     bool gone = false;  // left (NO_DEVICE) or gave up: closed at the next turn of the loop
     int errors_in_row = 0;
   };
@@ -315,7 +330,11 @@ struct UsbHidReader::Engine {
   UsbHidReaderOptions options;
   ScanSink *sink = nullptr;
   libusb_context *ctx = nullptr;
-  int stop_flag = 0;  // libusb_handle_events_timeout_completed's "completed"
+  // Set by stop() from another thread, which then calls libusb_interrupt_event_handler: that
+  // makes the event thread's libusb_handle_events_timeout_completed return (the interruption
+  // stays pending if the thread is not in it yet), and the loop reads this flag. It is not
+  // handed to libusb as its "completed" int, which libusb reads as a plain int.
+  std::atomic<bool> stop_requested{false};
   bool has_hotplug = false;
   libusb_hotplug_callback_handle hotplug_handle{};
   std::vector<libusb_device *> arrived;  // hotplug arrivals (referenced), opened after events
@@ -400,8 +419,12 @@ struct UsbHidReader::Engine {
     return false;
   }
 
-  bool stopping() { return std::atomic_ref<int>(stop_flag).load() != 0; }
+  bool stopping() const { return stop_requested.load(); }
 
+  // Runs inside libusb_handle_events (the transfer callback): only asynchronous libusb calls
+  // here (submit, cancel). A synchronous one (control transfer, clear halt, claim, release,
+  // kernel driver) blocks the event thread on the device, and a sync transfer waits for the
+  // event handling this very thread is doing: it never completes, and stop() hangs with it.
   void transfer_done(Device &d, libusb_transfer &t) {
     if (stopping() || d.gone) return;
     switch (t.status) {
@@ -435,9 +458,30 @@ struct UsbHidReader::Engine {
           lost(d, "io_error");
           return;
         }
-        if (t.status == LIBUSB_TRANSFER_STALL) libusb_clear_halt(d.handle, t.endpoint);
+        if (t.status == LIBUSB_TRANSFER_STALL) {
+          d.needs_clear_halt = true;  // clear_stalls(), after libusb_handle_events returns
+          return;
+        }
         submit(d);
         return;
+    }
+  }
+
+  // Out of libusb's event handling: clears the halt of each stalled endpoint (synchronous,
+  // allowed here) and resubmits its transfer. The scan under way is kept.
+  void clear_stalls() {
+    for (auto &d : devices) {
+      if (!d->needs_clear_halt) continue;
+      d->needs_clear_halt = false;
+      if (d->gone || d->in_flight) continue;
+      const int r = libusb_clear_halt(d->handle, d->endpoint);
+      if (r == LIBUSB_ERROR_NO_DEVICE) {
+        lost(*d, "cable_pulled");
+        continue;
+      }
+      // Any other failure: the resubmitted transfer tells whether the endpoint works again,
+      // and errors_in_row bounds the retries.
+      submit(*d);
     }
   }
 
@@ -480,6 +524,7 @@ struct UsbHidReader::Engine {
     d->vendor = a.vendor;
     d->product = a.product;
     d->iface = h.number;
+    d->endpoint = h.endpoint;
     const int r = libusb_open(dev, &d->handle);
     if (r != 0) {
       if (r == LIBUSB_ERROR_ACCESS)
@@ -522,9 +567,32 @@ struct UsbHidReader::Engine {
     }
     d->claimed = true;
 
+    // A boot-subclass interface starts in the report protocol, where it may send report IDs
+    // and layouts of its own: ask for the boot protocol its 8-byte reports are read in. This
+    // runs on the event thread outside libusb's event handling (open() is called from the
+    // loop, never from a callback), before the first interrupt transfer. Some scanners stall
+    // the request: then their reports are read as they come, and the device_added notice
+    // says so.
+    std::string protocol_note;
+    if (a.mode == UsbHidMode::boot && h.subclass == kSubclassBoot) {
+      const int pr = libusb_control_transfer(d->handle, kSetInterfaceClassRequest, kHidSetProtocol,
+                                             kBootProtocol, static_cast<std::uint16_t>(h.number),
+                                             nullptr, 0, kControlTimeoutMs);
+      if (pr == LIBUSB_ERROR_NO_DEVICE) {
+        close(*d);
+        return;
+      }
+      if (pr < 0)
+        protocol_note = std::string("; it refused SET_PROTOCOL(boot) (") + libusb_strerror(pr) +
+                        "), its reports are read as they come";
+    }
+
     AssemblerOptions ao;
     ao.max_bytes = options.max_scan_bytes;
-    if (a.config != nullptr) ao.quiet_gap = a.config->quiet_gap;
+    // The quiet gap is a boot-mode setting (a keyboard-wedge scanner with no suffix): a
+    // HID-POS scan ends on its last report, and a pause between "continued" reports must not
+    // end it half-way (HidPosAssembler ignores a gap too).
+    if (a.config != nullptr && a.mode == UsbHidMode::boot) ao.quiet_gap = a.config->quiet_gap;
     if (a.mode == UsbHidMode::hid_pos) {
       d->source = Source::usb_hid_pos;
       std::uint8_t report_id = kHidPosScannedDataReportId;
@@ -554,7 +622,7 @@ struct UsbHidReader::Engine {
         ref.id + " is read as " +
             (ref.source == Source::usb_hid_pos ? std::string("a HID-POS scanner")
                                                : "a boot-keyboard scanner, layout " + ref.layout) +
-            " (" + a.why + ")");
+            " (" + a.why + ")" + protocol_note);
     if (!submit(ref)) return;
   }
 
@@ -608,6 +676,7 @@ struct UsbHidReader::Engine {
     libusb_free_device_list(list, 1);
   }
 
+  // Inside libusb_handle_events too: queues arrivals, marks departures, cancels (async).
   static int LIBUSB_CALL on_hotplug(libusb_context *, libusb_device *dev,
                                     libusb_hotplug_event event, void *user) {
     auto *e = static_cast<Engine *>(user);
@@ -662,7 +731,10 @@ struct UsbHidReader::Engine {
       wait = std::clamp<std::chrono::microseconds>(wait, 0us, 250ms);
       timeval tv{static_cast<time_t>(wait.count() / 1000000),
                  static_cast<suseconds_t>(wait.count() % 1000000)};
-      libusb_handle_events_timeout_completed(ctx, &tv, &stop_flag);
+      // No "completed" int: stop() interrupts the event handler and the loop condition
+      // reads stop_requested.
+      libusb_handle_events_timeout_completed(ctx, &tv, nullptr);
+      if (!stopping()) clear_stalls();
     }
     shutdown();
   }
@@ -734,7 +806,9 @@ void UsbHidReader::start(ScanSink &sink) {
 
 void UsbHidReader::stop() {
   if (!engine_) return;
-  std::atomic_ref<int>(engine_->stop_flag).store(1);
+  // The flag first, then the wake-up: the event thread sees the flag on its way out of
+  // libusb_handle_events_timeout_completed (see Engine::stop_requested).
+  engine_->stop_requested.store(true);
   libusb_interrupt_event_handler(engine_->ctx);
   if (thread_.joinable()) thread_.join();
   libusb_exit(engine_->ctx);

@@ -1,7 +1,8 @@
 // The libusb HID reader: scanners read below the kernel's keyboard driver, as boot-keyboard
 // reports (a keyboard-wedge scanner, decoded with its layout) or HID-POS reports (usage page
 // 0x8C, whole scans in a few reports). One libusb context and one event thread own every
-// device; each device has one interrupt IN transfer in flight. Devices come and go with no
+// device; each device has one interrupt IN transfer in flight (a boot-subclass interface read
+// in boot mode is first asked for the boot protocol, SET_PROTOCOL). Devices come and go with no
 // restart (hotplug callbacks, or re-enumeration each second where libusb has none). A
 // keyboard is never taken from a person unless the config names it. Includes nothing of
 // ours but drivers/ headers.

@@ -327,6 +327,29 @@ TEST_CASE("hid-pos: the size is bounded, a continued scan never finished goes st
   CHECK(aborted->scan.text == std::string(56, 'Y').substr(0, 56));
 }
 
+TEST_CASE("hid-pos: a quiet gap never ends a scan between continued reports") {
+  // The reader is configured with a quiet gap for a boot-mode scanner with no suffix; the
+  // same config resolving to HID-POS (mode auto) must not serve the first report alone.
+  AssemblerOptions options;
+  options.quiet_gap = 40ms;
+  HidPosAssembler assembler(options);
+  const std::string qr(100, 'Q');
+  const auto reports = hid_pos_reports(qr);
+  REQUIRE(reports.size() == 2);
+  const auto start = Clock::now();
+  CHECK(feed(assembler, {reports[0]}, start).empty());
+  // A pause much longer than the gap, still short of going stale.
+  const auto deadline = assembler.deadline();
+  REQUIRE(deadline);
+  CHECK(*deadline > start + 1s);
+  CHECK_FALSE(assembler.tick(start + 500ms));
+  CHECK(assembler.pending());
+  const auto out = feed(assembler, {reports[1]}, start + 600ms);
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].scan.ok);
+  CHECK(out[0].scan.text == qr);
+}
+
 TEST_CASE("report descriptors: HID-POS, boot keyboard, truncated") {
   const auto pos = describe_report_descriptor(kHidPosDescriptor);
   CHECK(pos.parsed);

@@ -16,8 +16,9 @@ target_compile_definitions(comptoir_tests_usb PRIVATE
 add_executable(comptoir_tests_usb_umockdev ${CMAKE_CURRENT_LIST_DIR}/usb_hid_reader_test.cpp)
 set_target_properties(comptoir_tests_usb_umockdev PROPERTIES
   RUNTIME_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
+# toml++ (found by the top-level CMakeLists): the fixes the reader gives must parse as config.
 target_link_libraries(comptoir_tests_usb_umockdev PRIVATE comptoir_test_support comptoir_drivers
-                                                          PkgConfig::UMOCKDEV)
+                                                          PkgConfig::UMOCKDEV PkgConfig::TOMLPP)
 target_compile_definitions(comptoir_tests_usb_umockdev PRIVATE
   COMPTOIR_USB_FIXTURES="${COMPTOIR_USB_FIXTURES}")
 
@@ -29,7 +30,11 @@ set(_usb_umockdev_cases
   "cable-pulled|usb reader: a cable pulled mid-scan drops the partial scan\\, the device comes back"
   "flood|usb reader: a flood of 10 kB with no terminator is one too_long drop\\, reading goes on"
   "hotplug|usb reader: hotplug\\, a scanner plugged in after start is read within 2 s"
-  "no-permission|usb reader: no permission on the device node gives the udev rule\\, never a crash")
+  "no-permission|usb reader: no permission on the device node gives the udev rule\\, never a crash"
+  "set-protocol|usb reader: a boot-subclass scanner is set to the boot protocol before it is read"
+  "set-protocol-refused|usb reader: a scanner that refuses SET_PROTOCOL is read all the same"
+  "stall|usb reader: a stalled endpoint is cleared and reading goes on\\, the scan under way kept"
+  "stop|usb reader: stop wakes the event thread at once")
 # Root opens any device node: the permission test runs as nobody when ctest runs as root.
 execute_process(COMMAND id -u OUTPUT_VARIABLE _usb_uid OUTPUT_STRIP_TRAILING_WHITESPACE)
 find_program(SETPRIV setpriv)

@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <toml++/toml.h>
 #include <umockdev.h>
 #include <unistd.h>
 
@@ -15,8 +16,10 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <variant>
@@ -177,8 +180,29 @@ TEST_CASE("usb reader: an unconfigured keyboard is left alone and listed with th
   CHECK(found[0].path == kBootNode);
   CHECK_FALSE(found[0].used);
   CHECK(found[0].why == "a keyboard, not configured: use evdev or configure it");
-  CHECK(found[0].fix.find("vendor = \"0c2e\" product = \"0b61\" mode = \"boot\"") !=
-        std::string::npos);
+  // The fix is a config table that can be pasted as it is: one key a line, valid TOML, with
+  // the keys the config reads.
+  const std::string intro = "to read it as a scanner, add to the config:\n";
+  REQUIRE(found[0].fix.rfind(intro, 0) == 0);
+  const std::string table = found[0].fix.substr(intro.size());
+  CHECK(table == "[[scanners.usb]]\nvendor = \"0c2e\"\nproduct = \"0b61\"\nmode = \"boot\"");
+  std::optional<toml::table> parsed;
+  std::string error;
+  try {
+    parsed = toml::parse(table);
+  } catch (const toml::parse_error &e) {
+    error = std::string(e.description());
+  }
+  REQUIRE_MESSAGE(parsed.has_value(), table << ": " << error);
+  const toml::array *usb = (*parsed)["scanners"]["usb"].as_array();
+  REQUIRE(usb != nullptr);
+  REQUIRE(usb->size() == 1);
+  const toml::table *entry = usb->get(0)->as_table();
+  REQUIRE(entry != nullptr);
+  CHECK(entry->size() == 3);
+  CHECK((*entry)["vendor"].value_or(std::string()) == "0c2e");
+  CHECK((*entry)["product"].value_or(std::string()) == "0b61");
+  CHECK((*entry)["mode"].value_or(std::string()) == "boot");
 
   Recorder sink;
   reader.start(sink);
@@ -408,4 +432,130 @@ TEST_CASE("usb reader: no permission on the device node gives the udev rule, nev
   CHECK(unusable[0].device_id == "usb:0c2e:0b61:1-1");
   CHECK(unusable[0].fix.find("SUBSYSTEM==\"usb\", ATTRS{idVendor}==\"0c2e\"") != std::string::npos);
   CHECK(scans_of(sink.items()).empty());
+}
+
+TEST_CASE("usb reader: a boot-subclass scanner is set to the boot protocol before it is read") {
+  TempDir dir;
+  const std::string token = token_shaped(11);
+  // What the device says in the report protocol, before SET_PROTOCOL(boot): read first only
+  // if the request is never sent (or sent wrong: umockdev matches its 8 setup bytes exactly).
+  const auto before = us_typing("WRONG");
+  const auto after = us_typing(token);
+  const std::string script = (dir.path() / "protocol.ioctl").string();
+  {
+    std::ofstream out(script);
+    out << "@DEV " << kBootNode << "\n";
+    for (const Report &r : before) out << reap_line(r, 8) << "\n";
+    // SET_PROTOCOL(boot) to interface 0: a control URB (type 2) on endpoint 0, its buffer the
+    // setup packet bmRequestType 0x21, bRequest 0x0B, wValue 0, wIndex 0, wLength 0.
+    out << "USBDEVFS_REAPURBNDELAY 0 2 0 0 0 8 0 0 210B000000000000\n";
+    for (const Report &r : after) out << reap_line(r, 8) << "\n";
+    REQUIRE(out.good());
+  }
+  Testbed bed;
+  bed.load_ioctl(kBootNode, script);
+  bed.add(kFixtures + "/boot-scanner.umockdev");
+
+  UsbHidReaderOptions options;
+  options.devices.push_back(boot_scanner_config());
+  UsbHidReader reader(options);
+  Recorder sink;
+  reader.start(sink);
+  const bool got = sink.wait([](const auto &items) { return !scans_of(items).empty(); }, 5s);
+  reader.stop();
+  REQUIRE(got);
+  const auto items = sink.items();
+  CHECK(scans_of(items)[0].text == token);
+  const auto added = notices_of(items, NoticeKind::device_added);
+  REQUIRE(added.size() == 1);
+  CHECK(added[0].detail.find("SET_PROTOCOL") == std::string::npos);  // it was accepted
+}
+
+TEST_CASE("usb reader: a scanner that refuses SET_PROTOCOL is read all the same") {
+  TempDir dir;
+  const std::string token = token_shaped(12);
+  const std::string script = (dir.path() / "token.ioctl").string();
+  // No control URB in the script: umockdev fails the request, as a scanner stalling it would.
+  write_ioctl_script(script, kBootNode, us_typing(token), 8);
+  Testbed bed;
+  bed.load_ioctl(kBootNode, script);
+  bed.add(kFixtures + "/boot-scanner.umockdev");
+
+  UsbHidReaderOptions options;
+  options.devices.push_back(boot_scanner_config());
+  UsbHidReader reader(options);
+  Recorder sink;
+  reader.start(sink);
+  const bool got = sink.wait([](const auto &items) { return !scans_of(items).empty(); }, 5s);
+  reader.stop();
+  REQUIRE(got);
+  const auto items = sink.items();
+  CHECK(scans_of(items)[0].text == token);
+  const auto added = notices_of(items, NoticeKind::device_added);
+  REQUIRE(added.size() == 1);
+  CHECK(added[0].detail.find("refused SET_PROTOCOL(boot)") != std::string::npos);
+  CHECK(notices_of(items, NoticeKind::device_unusable).empty());
+  CHECK(notices_of(items, NoticeKind::scan_dropped).empty());
+}
+
+TEST_CASE(
+    "usb reader: a stalled endpoint is cleared and reading goes on, the scan under way kept") {
+  TempDir dir;
+  const std::string first = token_shaped(21);
+  const std::string second = token_shaped(22);
+  // Half of the first scan, a STALL (EPIPE, -32), the rest of it, then a second scan.
+  auto reports = us_typing(first.substr(0, 60), false);
+  const auto rest = us_typing(first.substr(60));
+  const auto next = us_typing(second);
+  std::vector<std::string> lines;
+  for (const Report &r : reports) lines.push_back(reap_line(r, 8));
+  lines.push_back(reap_line({}, 8, -32));
+  for (const Report &r : rest) lines.push_back(reap_line(r, 8));
+  for (const Report &r : next) lines.push_back(reap_line(r, 8));
+  const std::string script = (dir.path() / "stall.ioctl").string();
+  {
+    std::ofstream out(script);
+    out << "@DEV " << kBootNode << "\n";
+    for (const std::string &l : lines) out << l << "\n";
+    REQUIRE(out.good());
+  }
+  Testbed bed;
+  bed.load_ioctl(kBootNode, script);
+  bed.add(kFixtures + "/boot-scanner.umockdev");
+
+  UsbHidReaderOptions options;
+  options.devices.push_back(boot_scanner_config());
+  UsbHidReader reader(options);
+  Recorder sink;
+  reader.start(sink);
+  // The script starts over at its end: each turn has a stall; 4 scans are two turns.
+  const bool got = sink.wait([](const auto &items) { return scans_of(items).size() >= 4; }, 5s);
+  const auto stopping = std::chrono::steady_clock::now();
+  reader.stop();
+  CHECK(std::chrono::steady_clock::now() - stopping < 1s);
+  REQUIRE(got);
+  const auto items = sink.items();
+  const auto scans = scans_of(items);
+  for (std::size_t i = 0; i < scans.size(); ++i) {
+    CAPTURE(i);
+    CHECK(scans[i].text == (i % 2 == 0 ? first : second));
+  }
+  CHECK(notices_of(items, NoticeKind::scan_dropped).empty());
+  CHECK(notices_of(items, NoticeKind::device_removed).empty());
+  CHECK(notices_of(items, NoticeKind::device_added).size() == 1);
+}
+
+TEST_CASE("usb reader: stop wakes the event thread at once") {
+  Testbed bed;  // no device: the event thread waits 250 ms at a time in libusb
+  for (int round = 0; round < 5; ++round) {
+    CAPTURE(round);
+    UsbHidReader reader(UsbHidReaderOptions{});
+    Recorder sink;
+    reader.start(sink);
+    std::this_thread::sleep_for(50ms);  // well inside a wait: about 200 ms of it left
+    const auto asked = std::chrono::steady_clock::now();
+    reader.stop();
+    CHECK(std::chrono::steady_clock::now() - asked < 150ms);
+    CHECK(sink.items().empty());
+  }
 }
