@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -187,6 +188,15 @@ class Buffers {
   std::vector<std::pair<void *, std::size_t>> maps_;
 };
 
+// Whether the camera behind `fd` has left: its driver answers ENODEV (an unregistered V4L2
+// device answers every ioctl so), or its node is gone from /dev.
+bool node_gone(int fd, const std::string &path) {
+  v4l2_capability cap{};
+  if (xioctl(fd, VIDIOC_QUERYCAP, &cap) != 0 && errno == ENODEV) return true;
+  struct stat st {};
+  return ::stat(path.c_str(), &st) != 0 && (errno == ENOENT || errno == ENODEV);
+}
+
 DeviceNotice make_notice(NoticeKind kind, const std::string &device_id, std::string reason,
                          std::string detail, std::string fix = {}) {
   DeviceNotice n;
@@ -271,12 +281,92 @@ bool CameraReader::wait_stop(std::chrono::milliseconds timeout) const {
   return stopping_;
 }
 
+CameraRecovery::CameraRecovery(std::chrono::milliseconds retry_every,
+                               std::chrono::milliseconds retry_at_most,
+                               std::chrono::milliseconds healthy_after)
+    : retry_every_(std::max(retry_every, std::chrono::milliseconds(1))),
+      retry_at_most_(std::max(retry_at_most, retry_every_)),
+      healthy_after_(healthy_after) {}
+
+std::chrono::milliseconds CameraRecovery::backoff() {
+  ++failures_;
+  auto pause = retry_every_;
+  for (int i = 1; i < failures_ && pause < retry_at_most_; ++i) pause *= 2;
+  return std::min(pause, retry_at_most_);
+}
+
+CameraRecovery::Advice CameraRecovery::say_once(const std::string &reason,
+                                                std::chrono::milliseconds retry_in) {
+  Advice a;
+  a.retry_in = retry_in;
+  a.reason = reason;
+  announced_ = false;
+  if (reason != last_said_) {
+    a.say = true;
+    a.kind = NoticeKind::device_unusable;
+    last_said_ = reason;
+  }
+  return a;
+}
+
+CameraRecovery::Advice CameraRecovery::open_failed(const std::string &reason) {
+  flowing_since_.reset();
+  if (reason == "not_found") {
+    // Waiting for a camera to be plugged in costs an open() a second: no need to back off.
+    failures_ = 0;
+    if (present_) {
+      // It was there (streaming, then stalled or failed) and its node is gone now: unplugged.
+      present_ = false;
+      announced_ = false;
+      last_said_ = "not_found";
+      return {true, NoticeKind::device_removed, "cable_pulled", retry_every_};
+    }
+    return say_once(reason, retry_every_);
+  }
+  return say_once(reason, backoff());
+}
+
+void CameraRecovery::streaming() {
+  present_ = true;
+  flowing_since_.reset();
+}
+
+CameraRecovery::Advice CameraRecovery::frame(Clock::time_point now) {
+  if (!flowing_since_) flowing_since_ = now;
+  // A camera that worked a while has recovered; one that stalls again within seconds has not.
+  if (now - *flowing_since_ >= healthy_after_) failures_ = 0;
+  Advice a;
+  if (!announced_) {
+    announced_ = true;
+    last_said_.clear();
+    a.say = true;
+    a.kind = NoticeKind::device_added;
+  }
+  return a;
+}
+
+CameraRecovery::Advice CameraRecovery::ended(End end) {
+  flowing_since_.reset();
+  if (end == End::removed) {
+    present_ = false;
+    announced_ = false;
+    failures_ = 0;
+    // The not_found that the next attempts meet is this removal, not news.
+    last_said_ = "not_found";
+    return {true, NoticeKind::device_removed, "cable_pulled", retry_every_};
+  }
+  return say_once(end == End::stalled ? "stalled" : "io_error", backoff());
+}
+
 void CameraReader::run(ScanSink &sink) {
   const std::string id = device_id();
-  // The last reason the camera could not be used: said once, not every second.
-  std::string last_reason;
+  CameraRecovery recovery(options_.retry_every, options_.retry_at_most);
+  const auto in_seconds = [](std::chrono::milliseconds pause) {
+    return pause < std::chrono::seconds(1) ? std::to_string(pause.count()) + " ms"
+                                           : std::to_string((pause.count() + 500) / 1000) + " s";
+  };
   while (!stopping_) {
-    const int fd = open_node(options_.device);
+    int fd = open_node(options_.device);
     VideoProbe probe =
         fd < 0 ? probe_failure_for_errno(options_.device, errno) : query(fd, options_.device);
     std::string why;
@@ -289,48 +379,57 @@ void CameraReader::run(ScanSink &sink) {
       fmt.fmt.pix.field = V4L2_FIELD_NONE;
       if (xioctl(fd, VIDIOC_S_FMT, &fmt) != 0) {
         const int error = errno;
-        probe = error == EBUSY ? probe_failure_for_errno(options_.device, EBUSY)
-                               : unusable("io_error", options_.device + " refused " +
-                                                          pixel_format_name(*probe.format) + ": " +
-                                                          errno_text(error));
+        probe = error == EBUSY || error == ENODEV
+                    ? probe_failure_for_errno(options_.device, error)
+                    : unusable("io_error", options_.device + " refused " +
+                                               pixel_format_name(*probe.format) + ": " +
+                                               errno_text(error));
       } else if (fmt.fmt.pix.pixelformat != fourcc_of(*probe.format)) {
         probe = unusable("no_usable_format", options_.device + " would not switch to " +
                                                  pixel_format_name(*probe.format));
       } else {
-        const StreamEnd end = stream(sink, fd, *probe.format, probe.name, why);
-        if (end == StreamEnd::stopped) {
-          ::close(fd);
-          break;
-        }
+        const StreamEnd end = stream(sink, recovery, fd, *probe.format, probe.name, why);
+        ::close(fd);
+        fd = -1;
+        if (end == StreamEnd::stopped) break;
         if (end == StreamEnd::not_started) {
           probe = unusable(
               why.find("Device or resource busy") != std::string::npos ? "busy" : "io_error", why);
         } else {
-          sink.notice(make_notice(
-              NoticeKind::device_removed, id,
-              end == StreamEnd::removed ? "cable_pulled" : "io_error", why,
-              end == StreamEnd::removed ? "plug the camera back in: it is picked up again" : ""));
-          // Looked for again every retry_every; a missing camera after a pull is no news, so
-          // only a different reason is said again.
-          last_reason = end == StreamEnd::removed ? "not_found" : "";
-          ::close(fd);
-          if (wait_stop(options_.retry_every)) break;
+          const CameraRecovery::Advice advice =
+              recovery.ended(end == StreamEnd::removed   ? CameraRecovery::End::removed
+                             : end == StreamEnd::stalled ? CameraRecovery::End::stalled
+                                                         : CameraRecovery::End::failed);
+          if (advice.say) {
+            const bool removed = advice.kind == NoticeKind::device_removed;
+            sink.notice(make_notice(
+                advice.kind, id, advice.reason,
+                removed ? why : why + "; it is opened again in " + in_seconds(advice.retry_in),
+                removed ? "plug the camera back in: it is picked up again"
+                        : "if it keeps happening, check the cable or try another USB port, "
+                          "or unplug the camera and plug it back in"));
+          }
+          if (wait_stop(advice.retry_in)) break;
           continue;
         }
       }
     }
     if (fd >= 0) ::close(fd);
-    if (probe.reason != last_reason) {
-      sink.notice(
-          make_notice(NoticeKind::device_unusable, id, probe.reason, probe.detail, probe.fix));
-      last_reason = probe.reason;
+    const CameraRecovery::Advice advice = recovery.open_failed(probe.reason);
+    if (advice.say) {
+      sink.notice(advice.kind == NoticeKind::device_removed
+                      ? make_notice(advice.kind, id, advice.reason,
+                                    options_.device + " was unplugged",
+                                    "plug the camera back in: it is picked up again")
+                      : make_notice(advice.kind, id, probe.reason, probe.detail, probe.fix));
     }
-    if (wait_stop(options_.retry_every)) break;
+    if (wait_stop(advice.retry_in)) break;
   }
 }
 
-CameraReader::StreamEnd CameraReader::stream(ScanSink &sink, int fd, PixelFormat format,
-                                             const std::string &name, std::string &why) {
+CameraReader::StreamEnd CameraReader::stream(ScanSink &sink, CameraRecovery &recovery, int fd,
+                                             PixelFormat format, const std::string &name,
+                                             std::string &why) {
   // The driver's idea of the frame: the size it chose and its row length.
   v4l2_format fmt{};
   fmt.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
@@ -343,11 +442,7 @@ CameraReader::StreamEnd CameraReader::stream(ScanSink &sink, int fd, PixelFormat
     why = options_.device + ": " + failed;
     return StreamEnd::not_started;
   }
-  sink.notice(make_notice(NoticeKind::device_added, device_id(), {},
-                          "reading codes from " + options_.device + " (" + name + ") at " +
-                              std::to_string(fmt.fmt.pix.width) + "x" +
-                              std::to_string(fmt.fmt.pix.height) + " " +
-                              pixel_format_name(format)));
+  recovery.streaming();
   FrameScanner scanner(options_.scanner);
   auto last_frame = Clock::now();
   int bad_in_a_row = 0;
@@ -361,15 +456,20 @@ CameraReader::StreamEnd CameraReader::stream(ScanSink &sink, int fd, PixelFormat
       return StreamEnd::failed;
     }
     if ((fds[0].revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
-      why = options_.device + " was unplugged";
-      return StreamEnd::removed;
+      // POLLERR also means a queue error or no buffer queued: unplugged only if it is gone.
+      if (node_gone(fd, options_.device)) {
+        why = options_.device + " was unplugged";
+        return StreamEnd::removed;
+      }
+      why = options_.device + " reported an error while streaming";
+      return StreamEnd::failed;
     }
     const auto now = Clock::now();
     if ((fds[0].revents & POLLIN) == 0) {
       if (now - last_frame > options_.stall_after) {
-        why = options_.device + " sent no frame for " +
+        why = options_.device + " (" + name + ") sent no frame for " +
               std::to_string(options_.stall_after.count()) + " ms";
-        return StreamEnd::failed;
+        return StreamEnd::stalled;
       }
       continue;
     }
@@ -381,16 +481,28 @@ CameraReader::StreamEnd CameraReader::stream(ScanSink &sink, int fd, PixelFormat
       buf.type = V4L2_BUF_TYPE_VIDEO_CAPTURE;
       buf.memory = V4L2_MEMORY_MMAP;
       if (xioctl(fd, VIDIOC_DQBUF, &buf) != 0) {
-        if (errno == EAGAIN) break;
-        why = options_.device +
-              (errno == ENODEV ? " was unplugged" : ": VIDIOC_DQBUF: " + errno_text(errno));
-        return errno == ENODEV ? StreamEnd::removed : StreamEnd::failed;
+        const int error = errno;
+        if (error == EAGAIN) break;
+        const bool gone = error == ENODEV || node_gone(fd, options_.device);
+        why = options_.device + (gone ? " was unplugged" : ": VIDIOC_DQBUF: " + errno_text(error));
+        return gone ? StreamEnd::removed : StreamEnd::failed;
       }
       if (newest) buffers.queue(newest->index);
       newest = buf;
     }
     if (!newest) continue;
     last_frame = now;
+    if ((newest->flags & V4L2_BUF_FLAG_ERROR) == 0) {
+      // Said when frames flow, not at VIDIOC_STREAMON: a camera that opens and sends nothing
+      // is not being read.
+      if (recovery.frame(now).say) {
+        sink.notice(make_notice(NoticeKind::device_added, id, {},
+                                "reading codes from " + options_.device + " (" + name + ") at " +
+                                    std::to_string(fmt.fmt.pix.width) + "x" +
+                                    std::to_string(fmt.fmt.pix.height) + " " +
+                                    pixel_format_name(format)));
+      }
+    }
     if (newest->index < buffers.count() && (newest->flags & V4L2_BUF_FLAG_ERROR) == 0 &&
         scanner.wants_frame(now)) {
       Frame frame;
@@ -424,9 +536,9 @@ CameraReader::StreamEnd CameraReader::stream(ScanSink &sink, int fd, PixelFormat
     }
     if (!buffers.queue(newest->index)) {
       const int error = errno;
-      why = options_.device +
-            (error == ENODEV ? " was unplugged" : ": VIDIOC_QBUF: " + errno_text(error));
-      return error == ENODEV ? StreamEnd::removed : StreamEnd::failed;
+      const bool gone = error == ENODEV || node_gone(fd, options_.device);
+      why = options_.device + (gone ? " was unplugged" : ": VIDIOC_QBUF: " + errno_text(error));
+      return gone ? StreamEnd::removed : StreamEnd::failed;
     }
   }
 }

@@ -4,8 +4,14 @@
 //   {"file":"a.png","ok":true,"format":"QRCode","text":"ZA1…","position":[[x,y],…]}
 //   {"file":"b.jpg","ok":false,"reason":"no code found"}
 //   {"file":"c.png","ok":false,"reason":"cannot read the file: No such file or directory"}
-// Exit status: 0 when every file gave a code, 1 when some did not, 2 on a usage error.
+// An image over the decoder's pixel limit is refused with the limit in the reason; should
+// anything still fail (out of memory), the file gets its line with the error and the next
+// file is read.
+// Exit status: 0 when every file gave a code, 1 when some did not, 2 on a usage error, 3 when
+// the program itself failed.
 #include <cstdio>
+#include <exception>
+#include <new>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -23,7 +29,8 @@ constexpr const char *kUsage =
     "file: {\"file\", \"ok\":true, \"format\", \"text\", \"position\"} or {\"file\", "
     "\"ok\":false,\n"
     "\"reason\"}, the reason being \"no code found\" or \"cannot read the file: ...\".\n"
-    "Exit status: 0 when every file gave a code, 1 when some did not, 2 on a usage error.\n";
+    "Images over 40 Mpx are refused. Exit status: 0 when every file gave a code, 1 when some\n"
+    "did not, 2 on a usage error, 3 when comptoir-scan itself failed.\n";
 
 nlohmann::ordered_json scan_file(const std::string &path) {
   nlohmann::ordered_json line;
@@ -50,9 +57,25 @@ nlohmann::ordered_json scan_file(const std::string &path) {
   return line;
 }
 
-}  // namespace
+// scan_file, with whatever it throws (std::bad_alloc on a box out of memory) turned into the
+// file's line: one JSON line per file, whatever happens.
+nlohmann::ordered_json scan_file_safely(const std::string &path) {
+  std::string reason;
+  try {
+    return scan_file(path);
+  } catch (const std::bad_alloc &) {
+    reason = "not enough memory to read this image";
+  } catch (const std::exception &e) {
+    reason = std::string("the reader failed: ") + e.what();
+  }
+  nlohmann::ordered_json line;
+  line["file"] = path;
+  line["ok"] = false;
+  line["reason"] = reason;
+  return line;
+}
 
-int main(int argc, char **argv) {
+int run(int argc, char **argv) {
   std::vector<std::string> files;
   bool options_done = false;
   for (int i = 1; i < argc; ++i) {
@@ -78,7 +101,7 @@ int main(int argc, char **argv) {
   }
   bool all_read = true;
   for (const std::string &file : files) {
-    const auto line = scan_file(file);
+    const auto line = scan_file_safely(file);
     all_read = all_read && line["ok"].get<bool>();
     // Replacement of invalid UTF-8 (a file name in Latin-1, binary in a code): one line always.
     std::printf("%s\n",
@@ -86,4 +109,17 @@ int main(int argc, char **argv) {
     std::fflush(stdout);
   }
   return all_read ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "comptoir-scan: %s\n", e.what());
+  } catch (...) {
+    std::fputs("comptoir-scan: unknown error\n", stderr);
+  }
+  return 3;
 }

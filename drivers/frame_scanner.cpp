@@ -45,6 +45,11 @@ std::string frame_to_grey(const Frame &frame, GreyImage &out) {
     int w = 0;
     int h = 0;
     int channels = 0;
+    // A corrupt JPEG header can declare any size: refused before its pixels are allocated.
+    if (stbi_info_from_memory(frame.bytes, static_cast<int>(frame.size), &w, &h, &channels) != 0 &&
+        static_cast<long>(w) * h > kMaxImagePixels) {
+      return "JPEG frame of " + std::to_string(w) + "x" + std::to_string(h) + " is too large";
+    }
     std::unique_ptr<unsigned char, void (*)(void *)> pixels(
         stbi_load_from_memory(frame.bytes, static_cast<int>(frame.size), &w, &h, &channels, 1),
         stbi_image_free);
@@ -99,6 +104,8 @@ bool FrameScanner::wants_frame(Clock::time_point now) const {
 
 void FrameScanner::reset() {
   any_decode_ = false;
+  any_decoded_ = false;
+  period_ = std::chrono::nanoseconds(0);
   present_.clear();
 }
 
@@ -141,6 +148,16 @@ FrameResult FrameScanner::offer(const Frame &frame, Clock::time_point now) {
   ++stats_.decoded;
   result.kind = FrameResult::Kind::decoded;
 
+  // The real decode period, from the frames decoded: the throttle's, or the camera's when it
+  // sends fewer. A gap of over a second (a camera that stalled) says nothing about the rate.
+  if (any_decoded_) {
+    const auto interval =
+        std::min<std::chrono::nanoseconds>(now - last_decoded_, std::chrono::seconds(1));
+    period_ = period_.count() == 0 ? interval : (3 * period_ + interval) / 4;
+  }
+  any_decoded_ = true;
+  last_decoded_ = now;
+
   for (Present &p : present_ | std::views::values) ++p.missed;
   for (const DecodedCode &code : decoded.codes) {
     const std::string key = code.format + '\n' + code.text;
@@ -153,9 +170,13 @@ FrameResult FrameScanner::offer(const Frame &frame, Clock::time_point now) {
     }
     result.all_codes.push_back(code);
   }
+  // One round is every pass once: a code the camera's third pass alone reads is missing from
+  // two frames in three while it is still there, and one blurred frame makes five.
+  const int passes = options_.decode.effort == DecodeEffort::camera ? kCameraPasses : 1;
+  const int frames = options_.gone_after_frames * passes;
+  const auto time = std::max<std::chrono::nanoseconds>(options_.gone_after, (passes + 1) * period_);
   std::erase_if(present_, [&](const auto &entry) {
-    return entry.second.missed >= options_.gone_after_frames &&
-           now - entry.second.last_seen >= options_.gone_after;
+    return entry.second.missed >= frames && now - entry.second.last_seen >= time;
   });
   return result;
 }

@@ -49,9 +49,12 @@ struct FrameScannerOptions {
   // And at most this many decodes a second whatever the CPU: a person showing a code does not
   // need more, and the rest of the box does.
   double max_decodes_per_s = 15;
-  // A code has left the picture when it was missing from this many decoded frames in a row
-  // and not seen for `gone_after`: both, so one blurred frame does not report it again, at a
-  // high frame rate or a low one.
+  // A code has left the picture when it was missing from gone_after_frames rounds of the
+  // camera's passes in a row (x kCameraPasses decoded frames: a code only one pass reads is
+  // missing from the other two anyway) and not seen for max(gone_after, (passes + 1) x the
+  // measured decode period): both, so one blurred frame does not report it again, at a high
+  // frame rate or on a slow box decoding every 133 ms. With DecodeEffort::thorough every
+  // frame makes every pass, and the rounds are single frames.
   int gone_after_frames = 3;
   std::chrono::milliseconds gone_after{400};
   DecodeOptions decode{DecodeEffort::camera, true, true, true};
@@ -82,8 +85,11 @@ class FrameScanner {
   bool wants_frame(Clock::time_point now) const;
   // One frame that arrived at `now` (frames come in time order).
   FrameResult offer(const Frame &frame, Clock::time_point now);
-  // Forgets the codes in the picture and the throttle (a camera was reopened).
+  // Forgets the codes in the picture, the throttle and the decode period (a camera was
+  // reopened).
   void reset();
+  // The time between decoded frames, averaged (zero until two frames were decoded).
+  std::chrono::nanoseconds decode_period() const { return period_; }
 
   struct Stats {
     std::uint64_t frames = 0;   // offered
@@ -106,6 +112,9 @@ class FrameScanner {
   Clock::time_point next_decode_{};
   bool any_decode_ = false;
   int pass_ = 0;  // DecodeOptions::camera_pass of the next decode
+  bool any_decoded_ = false;
+  Clock::time_point last_decoded_{};
+  std::chrono::nanoseconds period_{0};
   GreyImage grey_;
   std::map<std::string, Present> present_;  // format + '\n' + text
   Stats stats_;

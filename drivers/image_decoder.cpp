@@ -20,6 +20,13 @@ namespace {
 
 constexpr const char *kNoCode = "no code found";
 
+// "the image is 20000x20000 pixels (400 Mpx): images over 40 Mpx are refused".
+std::string too_large(long width, long height) {
+  return "the image is " + std::to_string(width) + "x" + std::to_string(height) + " pixels (" +
+         std::to_string((width * height + 500'000) / 1'000'000) + " Mpx): images over " +
+         std::to_string(kMaxImagePixels / 1'000'000) + " Mpx are refused";
+}
+
 ZXing::BarcodeFormats formats_for(const DecodeOptions &options) {
   using F = ZXing::BarcodeFormat;
   ZXing::BarcodeFormats formats;
@@ -118,9 +125,12 @@ GreyImage normalized(const GreyView &in) {
   const int h = in.height;
   const auto W = static_cast<std::size_t>(w);
   const auto H = static_cast<std::size_t>(h);
-  std::vector<std::uint64_t> integral((W + 1) * (H + 1), 0);
+  // 32-bit sums that wrap: a box's sum, a difference of four of them, comes out right modulo
+  // 2^32, and no box of an image under kMaxImagePixels (r is a tenth of the longer side)
+  // holds 2^32 / 255 pixels. Half the memory of 64-bit sums.
+  std::vector<std::uint32_t> integral((W + 1) * (H + 1), 0);
   for (std::size_t y = 0; y < H; ++y) {
-    std::uint64_t row = 0;
+    std::uint32_t row = 0;
     for (std::size_t x = 0; x < W; ++x) {
       row += in.pixels[y * static_cast<std::size_t>(in.stride) + x];
       integral[(y + 1) * (W + 1) + x + 1] = integral[y * (W + 1) + x + 1] + row;
@@ -134,7 +144,7 @@ GreyImage normalized(const GreyView &in) {
     for (int x = 0; x < w; ++x) {
       const auto x0 = static_cast<std::size_t>(std::max(0, x - r));
       const auto x1 = static_cast<std::size_t>(std::min(w, x + r + 1));
-      const std::uint64_t sum = integral[y1 * (W + 1) + x1] - integral[y0 * (W + 1) + x1] -
+      const std::uint32_t sum = integral[y1 * (W + 1) + x1] - integral[y0 * (W + 1) + x1] -
                                 integral[y1 * (W + 1) + x0] + integral[y0 * (W + 1) + x0];
       const double mean = static_cast<double>(sum) / static_cast<double>((y1 - y0) * (x1 - x0));
       ratio[static_cast<std::size_t>(y) * W + static_cast<std::size_t>(x)] = static_cast<float>(
@@ -213,6 +223,29 @@ GreyImage turned(const GreyView &in, double degrees) {
   return out;
 }
 
+// `factor` times smaller each way, each pixel the mean of its factor x factor block.
+GreyImage downscaled(const GreyView &in, int factor) {
+  GreyImage out;
+  out.width = in.width / factor;
+  out.height = in.height / factor;
+  const auto W = static_cast<std::size_t>(out.width);
+  out.pixels.resize(W * static_cast<std::size_t>(out.height));
+  const int area = factor * factor;
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      int sum = 0;
+      for (int dy = 0; dy < factor; ++dy) {
+        const std::uint8_t *row = in.pixels + static_cast<std::size_t>(y * factor + dy) *
+                                                  static_cast<std::size_t>(in.stride);
+        for (int dx = 0; dx < factor; ++dx) sum += row[x * factor + dx];
+      }
+      out.pixels[static_cast<std::size_t>(y) * W + static_cast<std::size_t>(x)] =
+          static_cast<std::uint8_t>((sum + area / 2) / area);
+    }
+  }
+  return out;
+}
+
 ZXing::ImageView view_of(const GreyImage &image) {
   return {image.pixels.data(), image.width, image.height, ZXing::ImageFormat::Lum};
 }
@@ -231,16 +264,32 @@ std::vector<DecodedCode> decode_thorough(const GreyView &image, ZXing::DecodeHin
                     1.0);
   if (!codes.empty()) return codes;
 
-  const GreyImage flat = normalized(image);
-  codes = read_pass(view_of(flat), hints, 1.0);
+  // The passes below copy the image, normalized() into 9 bytes a pixel: above
+  // kThoroughPixels (a phone photo) they work on a copy scaled down to at most that, and
+  // `scale` takes the corners they find back to the image's pixels.
+  GreyImage small;
+  GreyView work = image;
+  double scale = 1.0;
+  if (static_cast<long>(image.width) * image.height > kThoroughPixels) {
+    int factor = 2;
+    while (static_cast<long>(image.width / factor) * (image.height / factor) > kThoroughPixels) {
+      ++factor;
+    }
+    small = downscaled(image, factor);
+    work = {small.pixels.data(), small.width, small.height, small.width};
+    scale = 1.0 / factor;
+  }
+
+  const GreyImage flat = normalized(work);
+  codes = read_pass(view_of(flat), hints, scale);
   if (!codes.empty()) return codes;
 
-  const GreyImage soft = smoothed(image);
-  codes = read_pass(view_of(soft), hints, 1.0);
+  const GreyImage soft = smoothed(work);
+  codes = read_pass(view_of(soft), hints, scale);
   if (!codes.empty()) return codes;
 
-  if (static_cast<long>(image.width) * image.height <= 1200L * 1200L) {
-    codes = read_pass(view_of(upscaled(image)), hints, 2.0);
+  if (static_cast<long>(work.width) * work.height <= 1200L * 1200L) {
+    codes = read_pass(view_of(upscaled(work)), hints, 2.0 * scale);
     if (!codes.empty()) return codes;
   }
 
@@ -249,19 +298,20 @@ std::vector<DecodedCode> decode_thorough(const GreyView &image, ZXing::DecodeHin
     const ZXing::DecodeHints linear =
         ZXing::DecodeHints(hints).setFormats(formats_for({options.effort, false, false, true}));
     for (const double degrees : {30.0, -30.0}) {
-      const GreyImage tilted = turned(image, degrees);
+      const GreyImage tilted = turned(work, degrees);
       codes = read_pass(view_of(tilted), linear, 1.0);
       if (!codes.empty()) {
-        // The corners were found in the turned image: turn them back.
+        // The corners were found in the turned image: turn them back, and scale them up.
         const double a = degrees * 3.14159265358979323846 / 180;
-        const double cx = (image.width - 1) / 2.0;
-        const double cy = (image.height - 1) / 2.0;
+        const double cx = (work.width - 1) / 2.0;
+        const double cy = (work.height - 1) / 2.0;
         for (auto &code : codes) {
           for (auto &p : code.position) {
             const double dx = p.x - cx;
             const double dy = p.y - cy;
-            p = {static_cast<int>(std::lround(std::cos(a) * dx + std::sin(a) * dy + cx)),
-                 static_cast<int>(std::lround(-std::sin(a) * dx + std::cos(a) * dy + cy))};
+            p = {
+                static_cast<int>(std::lround((std::cos(a) * dx + std::sin(a) * dy + cx) / scale)),
+                static_cast<int>(std::lround((-std::sin(a) * dx + std::cos(a) * dy + cy) / scale))};
           }
         }
         return codes;
@@ -279,6 +329,9 @@ DecodeResult decode_grey(const GreyView &image, const DecodeOptions &options) {
     return failure("the image is empty");
   }
   if (stride < image.width) return failure("the image's rows are shorter than its width");
+  if (static_cast<long>(image.width) * image.height > kMaxImagePixels) {
+    return failure(too_large(image.width, image.height));
+  }
   const ZXing::BarcodeFormats formats = formats_for(options);
   if (formats.empty()) return failure("no symbology is enabled");
   const GreyView view{image.pixels, image.width, image.height, stride};
@@ -343,6 +396,13 @@ LoadResult load_grey_image_from_memory(const std::uint8_t *bytes, std::size_t si
   int width = 0;
   int height = 0;
   int channels = 0;
+  // The size the header declares, before a byte of pixels is allocated: a PNG of a few hundred
+  // bytes can declare 20000x20000. When the header cannot be read, the load below says why.
+  if (stbi_info_from_memory(bytes, static_cast<int>(size), &width, &height, &channels) != 0 &&
+      static_cast<long>(width) * height > kMaxImagePixels) {
+    out.error = too_large(width, height);
+    return out;
+  }
   std::unique_ptr<unsigned char, void (*)(void *)> pixels(
       stbi_load_from_memory(bytes, static_cast<int>(size), &width, &height, &channels, 1),
       stbi_image_free);

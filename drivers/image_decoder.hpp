@@ -55,6 +55,14 @@ struct DecodeOptions {
 
 inline constexpr int kCameraPasses = 3;
 
+// Images over this many pixels are refused before they are decoded: a few hundred bytes of PNG
+// can declare 20000x20000 (400 MB of grey), and the thorough passes multiply that. 40 Mpx is
+// more than any phone photo or scan of a label needs.
+inline constexpr long kMaxImagePixels = 40'000'000;
+// Above this many pixels, the thorough passes that copy the image (lighting evened out,
+// smoothed, turned) work on a copy scaled down to at most this size.
+inline constexpr long kThoroughPixels = 8'000'000;
+
 struct Corner {
   int x = 0;
   int y = 0;
@@ -75,7 +83,8 @@ struct DecodeResult {
   std::vector<DecodedCode> codes;  // when ok: every code found, the first one best
 };
 
-// Never throws. An empty or inconsistent view gives !ok with its reason.
+// Never throws. An empty or inconsistent view, or one over kMaxImagePixels, gives !ok with
+// its reason.
 DecodeResult decode_grey(const GreyView &image, const DecodeOptions &options = {});
 // 8-bit RGB (3 bytes a pixel, packed rows), turned into grey first.
 DecodeResult decode_rgb(const std::uint8_t *rgb, int width, int height,
@@ -87,7 +96,9 @@ struct LoadResult {
   GreyImage image;
 };
 
-// PNG, JPEG, PGM/PPM (and whatever else stb_image knows: BMP, GIF, TGA) as grey.
+// PNG, JPEG, PGM/PPM (and whatever else stb_image knows: BMP, GIF, TGA) as grey. The size
+// the file declares is read first: over kMaxImagePixels, the image is refused with the limit
+// in the reason and its pixels are never allocated.
 LoadResult load_grey_image(const std::string &path);
 LoadResult load_grey_image_from_memory(const std::uint8_t *bytes, std::size_t size);
 

@@ -1,10 +1,12 @@
 // `comptoir-scan`, the real binary: it reads the QR PNG that `comptoir-code sign --png` writes
 // as the very token sign printed; a JPEG, a PGM and a Code 128 PNG too; one JSON line per
-// file in the order given, with the reason for a file with no code, a corrupt file and a
-// missing one; exit 0 when all read, 1 when some did not, 2 on a usage error.
+// file in the order given, with the reason for a file with no code, a corrupt file, a missing
+// one and a tiny PNG declaring 20000x20000 (refused with the limit, the next file still read);
+// exit 0 when all read, 1 when some did not, 2 on a usage error.
 #include <doctest/doctest.h>
 #include <stb/stb_image_write.h>
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -116,6 +118,54 @@ TEST_CASE("JPEG, PGM and a Code 128 PNG read, and no code, corrupt and missing f
   CHECK(lines[5] == json{{"file", missing},
                          {"ok", false},
                          {"reason", "cannot read the file: No such file or directory"}});
+}
+
+// A PNG of an 8x8 picture whose header says 20000x20000 (its IHDR CRC made right again).
+std::string png_declaring_20000_square() {
+  const std::vector<std::uint8_t> pixels(64, 200);
+  std::string png;
+  stbi_write_png_to_func(
+      [](void *context, void *data, int size) {
+        static_cast<std::string *>(context)->append(static_cast<const char *>(data),
+                                                    static_cast<std::size_t>(size));
+      },
+      &png, 8, 8, 1, pixels.data(), 8);
+  const std::string size("\x00\x00\x4e\x20\x00\x00\x4e\x20", 8);  // 20000, 20000 big-endian
+  png.replace(16, 8, size);
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (std::size_t i = 12; i < 29; ++i) {
+    crc ^= static_cast<std::uint8_t>(png[i]);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xFFFFFFFFu;
+  for (int i = 0; i < 4; ++i) {
+    png[static_cast<std::size_t>(29 + i)] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFF);
+  }
+  return png;
+}
+
+TEST_CASE(
+    "a tiny PNG declaring 20000x20000 gets its line with the limit, and the next file reads") {
+  TempDir dir;
+  const std::string huge = dir.file("huge.png");
+  write_file(huge, png_declaring_20000_square());
+  const drivers::GreyImage qr = code_picture("QRCode", "K7QM-9X2D-4R1", 4);
+  const std::string next = dir.file("next.png");
+  REQUIRE(stbi_write_png(next.c_str(), qr.width, qr.height, 1, qr.pixels.data(), qr.width) != 0);
+
+  const RunResult r = scan({huge, next});
+  INFO(r.err);
+  CHECK(r.status.exited);
+  CHECK(r.status.code == 1);
+  const auto lines = lines_of(r);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] == json{{"file", huge},
+                         {"ok", false},
+                         {"reason",
+                          "cannot read the file: the image is 20000x20000 pixels (400 Mpx): "
+                          "images over 40 Mpx are refused"}});
+  CHECK(lines[1]["ok"] == true);
+  CHECK(lines[1]["text"] == "K7QM-9X2D-4R1");
 }
 
 TEST_CASE("comptoir-scan usage: --help, no file, an unknown option, and -- before a name") {

@@ -3,16 +3,25 @@
 // was made, so a regression shows as a number; a code read is always the right text, never a
 // wrong one. Then every symbology staff meet reads back with its name and position, the
 // camera's quick effort reads a frame, and files load from PNG, JPEG, PGM and PPM, with
-// reasons for the missing, the empty and the corrupt.
+// reasons for the missing, the empty and the corrupt. A PNG of a few hundred bytes that declares
+// 20000x20000 is refused from its header, quickly and without a large allocation (counted
+// through ASan's malloc hook), and the thorough passes on a 9 Mpx picture work on a copy
+// scaled down.
 #include "drivers/image_decoder.hpp"
 
 #include <doctest/doctest.h>
 #include <stb/stb_image_write.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "tests/support/degraded_images.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -23,6 +32,79 @@ namespace {
 using drivers::DecodeEffort;
 using drivers::DecodeOptions;
 using drivers::GreyImage;
+
+#if defined(__SANITIZE_ADDRESS__)
+// ASan's hook on every allocation (libasan exports it; GCC 12 ships no header declaring it).
+extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*)(const volatile void *,
+                                                                  std::size_t),
+                                                         void (*)(const volatile void *));
+#endif
+
+// The largest single allocation made while one is alive; nullopt without ASan to count them.
+class LargestAllocation {
+ public:
+  LargestAllocation() {
+#if defined(__SANITIZE_ADDRESS__)
+    static const bool installed =
+        __sanitizer_install_malloc_and_free_hooks(
+            [](const volatile void *, std::size_t size) {
+              if (!watching_) return;
+              std::size_t seen = largest_.load();
+              while (size > seen && !largest_.compare_exchange_weak(seen, size)) {
+              }
+            },
+            [](const volatile void *) {}) != 0;
+    counting_ = installed;
+#endif
+    largest_ = 0;
+    watching_ = true;
+  }
+  ~LargestAllocation() {
+    watching_ = false;
+  }
+  LargestAllocation(const LargestAllocation &) = delete;
+  LargestAllocation &operator=(const LargestAllocation &) = delete;
+
+  std::optional<std::size_t> bytes() const {
+    if (!counting_) return std::nullopt;
+    return largest_.load();
+  }
+
+ private:
+  bool counting_ = false;
+  static inline std::atomic<bool> watching_{false};
+  static inline std::atomic<std::size_t> largest_{0};
+};
+
+// A real PNG, `declared` to be width x height in its IHDR (with the chunk's CRC made right
+// again) while its pixel data is that of an 8x8 image: a few hundred bytes.
+std::string png_declaring(std::uint32_t width, std::uint32_t height) {
+  std::vector<std::uint8_t> pixels(64, 200);
+  std::string png;
+  stbi_write_png_to_func(
+      [](void *context, void *data, int size) {
+        static_cast<std::string *>(context)->append(static_cast<const char *>(data),
+                                                    static_cast<std::size_t>(size));
+      },
+      &png, 8, 8, 1, pixels.data(), 8);
+  // Signature (8), IHDR length (4), "IHDR" (4), then width and height, big-endian.
+  REQUIRE(png.substr(12, 4) == "IHDR");
+  for (int i = 0; i < 4; ++i) {
+    png[static_cast<std::size_t>(16 + i)] = static_cast<char>((width >> (24 - 8 * i)) & 0xFF);
+    png[static_cast<std::size_t>(20 + i)] = static_cast<char>((height >> (24 - 8 * i)) & 0xFF);
+  }
+  // The CRC covers the chunk type and its 13 bytes of data.
+  std::uint32_t crc = 0xFFFFFFFFu;
+  for (std::size_t i = 12; i < 29; ++i) {
+    crc ^= static_cast<std::uint8_t>(png[i]);
+    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  crc ^= 0xFFFFFFFFu;
+  for (int i = 0; i < 4; ++i) {
+    png[static_cast<std::size_t>(29 + i)] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFF);
+  }
+  return png;
+}
 
 std::string png_bytes(const GreyImage &image) {
   std::string out;
@@ -285,6 +367,102 @@ TEST_CASE("missing, empty, corrupt and non-image files give a reason") {
   CHECK(folder.error == "Is a directory");
 
   CHECK(drivers::load_grey_image_from_memory(nullptr, 0).error == "the file is empty");
+}
+
+TEST_CASE("a tiny PNG declaring 20000x20000 is refused from its header, with the limit") {
+  const std::string png = png_declaring(20000, 20000);
+  CHECK(png.size() < 200);
+  const auto *bytes = reinterpret_cast<const std::uint8_t *>(png.data());
+  const auto start = std::chrono::steady_clock::now();
+  LargestAllocation largest;
+  const auto loaded = drivers::load_grey_image_from_memory(bytes, png.size());
+  const auto took = std::chrono::steady_clock::now() - start;
+  CHECK_FALSE(loaded.ok);
+  CHECK(loaded.error ==
+        "the image is 20000x20000 pixels (400 Mpx): images over 40 Mpx are refused");
+  CHECK(loaded.image.pixels.empty());
+  CHECK(took < std::chrono::milliseconds(200));
+  // Before, stb_image allocated the 400 MB it declares to inflate into.
+  if (const auto most = largest.bytes()) {
+    MESSAGE("largest allocation while loading: " << *most << " bytes");
+    CHECK(*most < 1'000'000);
+  }
+
+  // Through a file, as comptoir-scan reads it; and just over the limit, in one dimension.
+  TempDir dir;
+  write_file(dir.file("huge.png"), png);
+  CHECK(drivers::load_grey_image(dir.file("huge.png")).error == loaded.error);
+  const std::string over = png_declaring(8000, 5001);
+  CHECK(drivers::load_grey_image_from_memory(reinterpret_cast<const std::uint8_t *>(over.data()),
+                                             over.size())
+            .error == "the image is 8000x5001 pixels (40 Mpx): images over 40 Mpx are refused");
+
+  // A view that large is refused before a pixel is read (one byte behind it here).
+  const std::uint8_t pixel = 0;
+  const auto decoded = drivers::decode_grey({&pixel, 8000, 5001, 8000});
+  CHECK_FALSE(decoded.ok);
+  CHECK(decoded.reason == "the image is 8000x5001 pixels (40 Mpx): images over 40 Mpx are refused");
+}
+
+TEST_CASE("over 8 Mpx, the thorough passes work on a copy scaled down") {
+  // 3000x3000 of paper grain, no code: every pass runs. normalized() alone took 9 bytes a
+  // pixel at full size (81 MB here, 360 MB at 40 Mpx); on the copy scaled down to 1500x1500,
+  // its largest block is 9 MB, as big as the picture itself.
+  GreyImage big;
+  big.width = 3000;
+  big.height = 3000;
+  big.pixels.resize(9'000'000);
+  for (std::size_t i = 0; i < big.pixels.size(); ++i) {
+    big.pixels[i] = static_cast<std::uint8_t>(180 + (((i * 2654435761u) >> 20) & 31));
+  }
+  LargestAllocation largest;
+  const auto result = drivers::decode_grey(big.view());
+  CHECK_FALSE(result.ok);
+  CHECK(result.reason == "no code found");
+  if (const auto most = largest.bytes()) {
+    MESSAGE("largest allocation while decoding 9 Mpx: " << *most << " bytes");
+    CHECK(*most <= 9'100'000);
+  }
+}
+
+TEST_CASE("over 8 Mpx, a code the scaled-down passes read is where it is in the full picture") {
+  // Pictures of the set that ZXing's own binarizers miss and the lighting evened out reads
+  // (a shadow, low contrast), blown up k times pixel for pixel past 8 Mpx: the copy scaled
+  // down by k is the picture again, and the corners come back multiplied by k.
+  int tried = 0;
+  for (const DegradedImage &image : make_degraded_set()) {
+    if (tried == 2) break;
+    const auto pass = [&](int p) {
+      return drivers::decode_grey(image.image.view(), {DecodeEffort::camera, true, true, true, p});
+    };
+    if (pass(0).ok || pass(1).ok) continue;
+    const auto small = pass(2);
+    if (!small.ok) continue;
+    INFO(image.file);
+    ++tried;
+    const int k = 1 + static_cast<int>(std::sqrt(8.1e6 / (image.image.width * image.image.height)));
+    GreyImage big;
+    big.width = image.image.width * k;
+    big.height = image.image.height * k;
+    REQUIRE(static_cast<long>(big.width) * big.height > drivers::kThoroughPixels);
+    big.pixels.resize(static_cast<std::size_t>(big.width) * static_cast<std::size_t>(big.height));
+    for (int y = 0; y < big.height; ++y) {
+      for (int x = 0; x < big.width; ++x) {
+        big.pixels[static_cast<std::size_t>(y * big.width + x)] =
+            image.image.pixels[static_cast<std::size_t>((y / k) * image.image.width + x / k)];
+      }
+    }
+    const auto result = drivers::decode_grey(big.view());
+    REQUIRE(result.ok);
+    CHECK(result.codes.front().text == image.text);
+    for (std::size_t i = 0; i < 4; ++i) {
+      const auto &got = result.codes.front().position[i];
+      const auto &want = small.codes.front().position[i];
+      CHECK(std::abs(got.x - want.x * k) <= 2 * k);
+      CHECK(std::abs(got.y - want.y * k) <= 2 * k);
+    }
+  }
+  CHECK(tried == 2);
 }
 
 }  // namespace
