@@ -388,6 +388,18 @@ std::string device_notice_message(const drivers::DeviceNotice &n, Lang lang) {
                   "Scanner " + n.device_id +
                       " not found: plug it in; it is read as soon as it "
                       "appears.");
+      if (r == "stalled")
+        return tr(lang,
+                  "La caméra n'envoie plus d'images : elle est relancée toute seule. Si cela "
+                  "continue, débranchez-la puis rebranchez-la.",
+                  "The camera stopped sending pictures: it is being restarted. If it goes on, "
+                  "unplug it and plug it back in.");
+      if (r == "unstable")
+        return tr(lang,
+                  "Lecteur " + n.device_id +
+                      " instable (il se coupe sans cesse) : vérifiez le câble ou l'adaptateur.",
+                  "Scanner " + n.device_id +
+                      " unstable (it keeps dropping out): check the cable or the adapter.");
       if (r == "busy")
         return tr(lang, "Lecteur " + n.device_id + " déjà pris par un autre programme : fermez-le.",
                   "Scanner " + n.device_id + " already taken by another program: close it.");
