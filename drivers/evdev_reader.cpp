@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -34,6 +36,17 @@ namespace comptoir::drivers {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// Where the config lives, for the fix texts that say what to add to it.
+constexpr const char *kConfigFile = "/etc/comptoir/comptoir.toml";
+// An event's time more than this far ahead of now, or behind it, is not believed: the event
+// is taken as happening now, and later events keep their spacing from it. On CLOCK_MONOTONIC
+// an event is behind only when the reader stalled that long. On another clock (an old kernel
+// left on CLOCK_REALTIME, or a replayed recording) the offset found on the first event may
+// drift (NTP steps, a recording's times not matching its replay): 1 s of drift is enough.
+constexpr std::chrono::seconds kEventAhead{1};
+constexpr std::chrono::seconds kEventBehindMonotonic{10};
+constexpr std::chrono::seconds kEventBehindOther{1};
 
 // After the input directory changes, wait this long before listing it: udev sets the
 // node's group and mode (IN_ATTRIB) and makes the by-id links just after the kernel makes
@@ -165,19 +178,6 @@ std::string stable_path(const std::string &input_dir, const std::string &node) {
   return node;
 }
 
-std::string udev_fix(std::uint16_t vendor, bool vendor_known) {
-  std::string fix =
-      "Let the comptoir user open it: add a udev rule, e.g. "
-      "/etc/udev/rules.d/70-comptoir-scanner.rules with SUBSYSTEM==\"input\", "
-      "ENV{ID_INPUT_KEYBOARD}==\"1\", ATTRS{idVendor}==\"";
-  fix += vendor_known ? hex4(vendor) : std::string("0c2e");
-  fix +=
-      "\", MODE=\"0660\", GROUP=\"comptoir\" (then udevadm control --reload && udevadm "
-      "trigger), and run comptoir in group comptoir. For development: usermod -aG input USER, "
-      "then log in again.";
-  return fix;
-}
-
 // An open node and its libevdev, closed when dropped.
 struct Handle {
   int fd = -1;
@@ -206,6 +206,7 @@ struct Probe {
   bool vendor_known = false;
   std::optional<bool> keyboard;  // has EV_KEY and KEY_A..KEY_Z; nullopt: could not tell
   int open_error = 0;            // errno of open() or libevdev, 0 when it opened
+  bool monotonic = false;        // its events are stamped with CLOCK_MONOTONIC (steady_clock)
   const EvdevDeviceConfig *config = nullptr;
   Handle handle;  // the node, still open, when it opened
 };
@@ -233,6 +234,11 @@ Probe probe(const EvdevReaderOptions &options, const std::string &node_name) {
   if (p.handle.fd < 0) {
     p.open_error = errno;
   } else {
+    // Event times on the clock steady_clock reads, so the quiet gap and the pause after lost
+    // events are measured between the key presses themselves, not between our reads. Set
+    // before anything is read: the kernel flushes the node's queue when the clock changes.
+    int clock = CLOCK_MONOTONIC;
+    p.monotonic = ::ioctl(p.handle.fd, EVIOCSCLOCKID, &clock) == 0;
     const int rc = libevdev_new_from_fd(p.handle.fd, &p.handle.dev);
     if (rc < 0) {
       p.open_error = -rc;
@@ -258,6 +264,50 @@ Probe probe(const EvdevReaderOptions &options, const std::string &node_name) {
     }
   }
   return p;
+}
+
+// The udev rule that lets the service open this device, matching the device itself: its USB
+// vendor when known, else its by-id link, else its name; never another maker's id.
+std::string udev_fix(const Probe &p) {
+  std::string match;
+  const std::string by_id_dir = "/by-id/";
+  const std::size_t by_id = p.stable.find(by_id_dir);
+  if (p.vendor_known && p.vendor != 0) {
+    match = "ATTRS{idVendor}==\"" + hex4(p.vendor) + "\"";
+  } else if (p.stable != p.node && by_id != std::string::npos) {
+    match = "SYMLINK==\"input/by-id/" + p.stable.substr(by_id + by_id_dir.size()) + "\"";
+  } else if (!p.name.empty()) {
+    match = "ATTRS{name}==\"" + p.name + "\"";
+  } else {
+    match = "KERNEL==\"" + p.node.substr(p.node.rfind('/') + 1) + "\"";
+  }
+  return "Let the comptoir user open it: add a udev rule, e.g. "
+         "/etc/udev/rules.d/70-comptoir-scanner.rules with SUBSYSTEM==\"input\", "
+         "ENV{ID_INPUT_KEYBOARD}==\"1\", " +
+         match +
+         ", MODE=\"0660\", GROUP=\"comptoir\" (then udevadm control --reload && udevadm "
+         "trigger), and run comptoir in group comptoir. For development: usermod -aG input USER, "
+         "then log in again.";
+}
+
+// The config lines that make the reader read this device, as they go in the config file.
+std::string config_fix(const std::string &path, Layout layout) {
+  return std::string("If it is a barcode scanner, add to ") + kConfigFile +
+         " (layout: the one the scanner types for):\n[[scanners.evdev]]\npath = \"" + path +
+         "\"\nlayout = \"" + layout_name(layout) + "\"";
+}
+
+// "every second", or the interval when a test made it shorter.
+std::string every(std::chrono::milliseconds interval) {
+  if (interval == std::chrono::milliseconds(1000)) return "every second";
+  return "every " + std::to_string(interval.count()) + " ms";
+}
+
+// What to do about a scanner another program has grabbed.
+std::string busy_fix(const std::string &node, std::chrono::milliseconds interval) {
+  return "Close the other program that holds it (see `fuser -v " + node +
+         "`: another comptoir, evtest, a kiosk shell); Comptoir retries " + every(interval) +
+         " and reads it as soon as it is free.";
 }
 
 // What to do with a probed device: read it, or skip it and why.
@@ -286,7 +336,7 @@ Verdict judge(const EvdevReaderOptions &options, const Probe &p) {
   if (p.open_error == EACCES || p.open_error == EPERM) {
     v.reason = "no_permission";
     v.why = "no permission to open " + p.node;
-    v.fix = udev_fix(p.vendor, p.vendor_known);
+    v.fix = udev_fix(p);
     v.notify = !scanner_why.empty();
     if (!scanner_why.empty()) v.why += " (" + scanner_why + ")";
     return v;
@@ -316,8 +366,7 @@ Verdict judge(const EvdevReaderOptions &options, const Probe &p) {
   }
   if (scanner_why.empty()) {
     v.why = "a keyboard not named like a scanner: never grabbed unless configured";
-    v.fix = "If it is a barcode scanner, name it in the config's evdev devices: path = \"" +
-            p.stable + "\"";
+    v.fix = config_fix(p.stable, options.default_layout);
     return v;
   }
   v.use = true;
@@ -344,6 +393,29 @@ struct OpenDevice {
   bool discarding = false;
   std::chrono::milliseconds pause_ends_scan;
   Clock::time_point last_key{};
+  // Kernel event time + offset = steady_clock time. 0 and set when the node's clock is
+  // CLOCK_MONOTONIC; otherwise (an old kernel, a replayed recording) found on the first
+  // event, which is taken as happening when it is read.
+  Clock::duration offset{};
+  bool offset_known = false;
+  bool monotonic = false;
+
+  // When the key was pressed, on steady_clock: events read in one batch (up to 4096, after
+  // the reader was busy or the machine slow) keep the time between them, so two scans
+  // waiting in the queue are not glued and a pause after lost events is seen as one.
+  Clock::time_point event_time(const input_event &ev, Clock::time_point now) {
+    const auto kernel = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::seconds(ev.input_event_sec) + std::chrono::microseconds(ev.input_event_usec));
+    Clock::time_point t = Clock::time_point(kernel) + offset;
+    const Clock::duration behind =
+        monotonic ? Clock::duration(kEventBehindMonotonic) : Clock::duration(kEventBehindOther);
+    if (!offset_known || t > now + kEventAhead || t < now - behind) {
+      offset = now - Clock::time_point(kernel);
+      offset_known = true;
+      t = now;
+    }
+    return t;
+  }
 
   OpenDevice(Layout l, AssemblerOptions a)
       : layout(l),
@@ -381,9 +453,14 @@ struct EvdevReader::Engine {
   // Nodes (or missing configured paths) already reported unusable: said once, until the
   // node goes away or becomes usable.
   std::set<std::string> reported;
+  // Scanners to try again every rescan_interval: grabbed by another program, or failed to
+  // open. Nothing in the input directory changes when the other program lets go, so inotify
+  // alone would never bring them back.
+  std::map<std::string, DeviceCandidate> retry;
   Clock::time_point next_rescan{};
 
-  // What candidates() reports for devices being read; written by the reader thread.
+  // What candidates() reports for devices being read or waited for; written by the reader
+  // thread.
   std::mutex mutex;
   std::map<std::string, DeviceCandidate> reading;
 
@@ -420,7 +497,7 @@ struct EvdevReader::Engine {
 
   void publish() {
     std::lock_guard lock(mutex);
-    reading.clear();
+    reading = retry;
     for (const auto &d : devices) {
       DeviceCandidate c;
       c.reader = "evdev";
@@ -493,7 +570,7 @@ struct EvdevReader::Engine {
 
   // Events were lost (the kernel's buffer overflowed): the scan under way lost characters.
   // libevdev hands the state changes missed; only the modifiers held matter.
-  void resync(OpenDevice &d) {
+  void resync(OpenDevice &d, Clock::time_point when) {
     if (auto done = d.assembler.abort("events_dropped")) {
       notice(NoticeKind::scan_dropped, d.device_id, "events_dropped",
              "Key events from " + d.name +
@@ -503,7 +580,7 @@ struct EvdevReader::Engine {
     }
     d.decoder.reset();
     d.discarding = true;
-    d.last_key = Clock::now();
+    d.last_key = when;  // the pause that ends the broken scan counts from the loss
     input_event ev{};
     int guard = kMaxEventsPerWake;
     while (guard-- > 0 &&
@@ -519,15 +596,16 @@ struct EvdevReader::Engine {
   }
 
   // Reads what is there; false when the device is gone or failed.
+  // Each event is taken at its kernel time, not at the time of this read.
   bool drain(OpenDevice &d, int &error) {
     const Clock::time_point now = Clock::now();
     for (int n = 0; n < kMaxEventsPerWake; ++n) {
       input_event ev{};
       const int rc = libevdev_next_event(d.dev, LIBEVDEV_READ_FLAG_NORMAL, &ev);
       if (rc == LIBEVDEV_READ_STATUS_SUCCESS) {
-        handle_key(d, ev, now);
+        handle_key(d, ev, d.event_time(ev, now));
       } else if (rc == LIBEVDEV_READ_STATUS_SYNC) {
-        resync(d);
+        resync(d, d.event_time(ev, now));  // ev is the SYN_DROPPED
       } else if (rc == -EAGAIN) {
         return true;
       } else {
@@ -567,19 +645,36 @@ struct EvdevReader::Engine {
     d->fd = d->handle.fd;
     d->dev = d->handle.dev;
     if (d->dev == nullptr) return;  // judge() said why; not reached for an unopened node
-    const int grab = libevdev_grab(d->dev, LIBEVDEV_GRAB);
+    d->monotonic = p.monotonic;
+    d->offset_known = p.monotonic;  // offset 0: the kernel's times are steady_clock's
+    int grab = options.grab_hook ? options.grab_hook(p.node) : 0;
+    if (grab == 0) grab = libevdev_grab(d->dev, LIBEVDEV_GRAB);
     if (grab == -EBUSY) {
+      // Tried again every rescan_interval (rescan() sees the node in `retry`), said once.
+      const std::string fix = busy_fix(p.node, options.rescan_interval);
+      DeviceCandidate c;
+      c.reader = "evdev";
+      c.device_id = d->device_id;
+      c.name = d->name;
+      c.path = p.node;
+      c.why = "a scanner (" + judge(options, p).why + "), but grabbed by another program; " +
+              "tried again " + every(options.rescan_interval);
+      c.fix = fix;
+      c.layout = layout_name(layout);
+      retry[p.node] = std::move(c);
+      publish();
       if (reported.insert(p.node).second) {
         notice(NoticeKind::device_unusable, d->device_id, "busy",
-               d->name + " (" + p.node + ") is grabbed by another program.",
-               "Stop the other program reading it (another comptoir, evtest, a kiosk shell), "
-               "or unplug and replug the scanner.");
+               d->name + " (" + p.node + ") is grabbed by another program: not read until " +
+                   "it lets go.",
+               fix);
       }
       return;
     }
     std::string detail = d->name + " (" + p.node + "), " + layout_name(layout) + " layout";
     if (grab < 0) detail += "; not grabbed (" + std::string(std::strerror(-grab)) + ")";
     reported.erase(p.node);
+    retry.erase(p.node);
     notice(NoticeKind::device_added, d->device_id, {}, detail + ": " + judge(options, p).why);
     devices.push_back(std::move(d));
     publish();
@@ -603,7 +698,22 @@ struct EvdevReader::Engine {
       const Verdict v = judge(options, p);
       if (v.use) {
         open_device(p);
-      } else if (v.notify && reported.insert(node).second) {
+        continue;
+      }
+      // A scanner that failed to open (not for lack of permission: that takes a udev rule,
+      // and the rule's chmod is an IN_ATTRIB) may open next time.
+      if (v.notify && v.reason == "io_error") {
+        DeviceCandidate c;
+        c.reader = "evdev";
+        c.device_id = "evdev:" + p.stable;
+        c.name = p.name;
+        c.path = node;
+        c.why = v.why + "; tried again " + every(options.rescan_interval);
+        retry[node] = std::move(c);
+      } else {
+        retry.erase(node);
+      }
+      if (v.notify && reported.insert(node).second) {
         notice(NoticeKind::device_unusable, "evdev:" + p.stable, v.reason,
                (p.name.empty() ? node : p.name) + ": " + v.why + ".", v.fix);
       }
@@ -612,6 +722,10 @@ struct EvdevReader::Engine {
       const bool node_gone = it->rfind(options.input_dir + "/event", 0) == 0 && !present.count(*it);
       it = node_gone ? reported.erase(it) : std::next(it);
     }
+    for (auto it = retry.begin(); it != retry.end();) {
+      it = present.count(it->first) != 0 ? std::next(it) : retry.erase(it);
+    }
+    publish();
     // Configured devices not there: said once, and looked for every rescan_interval.
     bool missing = false;
     for (const EvdevDeviceConfig &config : options.devices) {
@@ -635,8 +749,8 @@ struct EvdevReader::Engine {
       }
     }
     const Clock::time_point now = Clock::now();
-    next_rescan =
-        (inotify_fd < 0 || missing) ? now + options.rescan_interval : Clock::time_point::max();
+    next_rescan = (inotify_fd < 0 || missing || !retry.empty()) ? now + options.rescan_interval
+                                                                : Clock::time_point::max();
   }
 
   void on_inotify(Clock::time_point now) {
@@ -726,6 +840,7 @@ struct EvdevReader::Engine {
       }
     }
     devices.clear();  // ungrabs and closes
+    retry.clear();
     publish();
   }
 };
@@ -795,19 +910,8 @@ std::vector<DeviceCandidate> EvdevReader::candidates() {
     c.path = p.node;
     c.layout = layout_name(p.config != nullptr && p.config->layout ? *p.config->layout
                                                                    : options_.default_layout);
-    if (v.use) {
-      // Busy is only known by trying: grab and let go at once (scanners only, never a
-      // person's keyboard).
-      if (p.handle.dev != nullptr) {
-        if (libevdev_grab(p.handle.dev, LIBEVDEV_GRAB) == -EBUSY) {
-          v.use = false;
-          v.why = "grabbed by another program";
-          v.fix = "Stop the other program reading it (another comptoir, evtest, a kiosk shell).";
-        } else {
-          libevdev_grab(p.handle.dev, LIBEVDEV_UNGRAB);
-        }
-      }
-    }
+    // No grab here, not even for a moment: a reader starting now (this process's or the
+    // service's) would find the scanner busy. A running reader's own try is listed above.
     c.used = v.use;
     c.why = v.why;
     c.fix = v.fix;

@@ -3,15 +3,16 @@
 // the desktop, a terminal or the kiosk window; key codes go through a KeyDecoder (the
 // layout the scanner types for) and a ScanAssembler (Enter or Tab, or a quiet gap). One
 // thread polls every device, a stop eventfd and an inotify watch on the input directory, so
-// a scanner plugged in (or back in) is read within 2 s. A person's keyboard is never
-// grabbed unless the config names it: only configured devices, and (with auto_detect)
-// keyboards whose name or USB vendor says "barcode scanner", are read. Includes nothing of
-// ours but drivers/ headers.
+// a scanner plugged in (or back in), or let go by another program that had grabbed it, is
+// read within 2 s. A person's keyboard is never grabbed unless the config names it: only
+// configured devices, and (with auto_detect) keyboards whose name or USB vendor says
+// "barcode scanner", are read. Includes nothing of ours but drivers/ headers.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -46,9 +47,16 @@ struct EvdevReaderOptions {
   std::string input_dir = "/dev/input";
   std::string sys_class_dir = "/sys/class/input";  // names and capabilities of unopenable nodes
   std::size_t max_scan_bytes = 4096;
-  // How often the input directory is listed again when inotify cannot watch it, or while a
-  // configured device is missing. At most 1 s, so a scanner is read within 2 s.
+  // How often the input directory is listed again when inotify cannot watch it, while a
+  // configured device is missing, or while a scanner is held by another program (EVIOCGRAB
+  // said EBUSY) or failed to open: nothing in /dev/input changes when that program lets go.
+  // At most 1 s, so a scanner is read within 2 s.
   std::chrono::milliseconds rescan_interval{1000};
+  // For tests only: called with the event node just before the reader grabs it; 0 goes on
+  // with the real EVIOCGRAB, a negative errno (-EBUSY: another program holds it) acts as if
+  // EVIOCGRAB had failed so. umockdev answers every EVIOCGRAB with success, so a test has no
+  // other way to play a busy scanner. Called on the reader thread. Empty in production.
+  std::function<int(const std::string &node)> grab_hook;
 };
 
 // Whether a device name ("Honeywell Imaging & Mobility 1250g", "NETUM Barcode Scanner")
@@ -70,7 +78,9 @@ class EvdevReader final : public Reader {
 
   void start(ScanSink &sink) override;
   void stop() override;
-  // Every event device in input_dir: used or skipped, why, the fix, the layout.
+  // Every event device in input_dir: used or skipped, why, the fix, the layout. Grabs
+  // nothing (a grab, even for a moment, could make a running reader find its scanner busy):
+  // whether another program holds a scanner is known only from a running reader's own try.
   std::vector<DeviceCandidate> candidates() override;
 
   // Implementation, in evdev_reader.cpp.

@@ -32,6 +32,14 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr const char *kConfigFile = "/etc/comptoir/comptoir.toml";
+// A port that opens and then fails (hang-up, EIO) before it has stayed up this long, and
+// before it gave a scan, is flapping: a half-unplugged CDC-ACM device, a flaky adapter. Up
+// this long, or a scan read, and it is steady again.
+constexpr std::chrono::seconds kSteadyAfter{10};
+// The longest wait between tries of a flapping port.
+constexpr std::chrono::seconds kMaxBackoff{5};
+// The flap that makes a port "unstable": said once, then retried quietly with back-off.
+constexpr int kUnstableFlaps = 2;
 
 std::string errno_text(int err) {
   return std::strerror(err);
@@ -298,6 +306,12 @@ struct SerialReader::Engine {
     std::string problem;  // the reason last reported while closed, so it is said once
     bool was_open = false;
     Clock::time_point next_try{};
+    // Open-then-fail cycles in a row (each failing before kSteadyAfter with no scan). From
+    // kUnstableFlaps on, the port is reported unstable once and opened and lost quietly,
+    // each try waiting twice as long (up to kMaxBackoff), until it is steady again.
+    int flaps = 0;
+    bool unstable = false;
+    Clock::time_point opened_at{};
   };
 
   explicit Engine(const SerialReaderOptions &opts) : options(opts) {
@@ -322,7 +336,8 @@ struct SerialReader::Engine {
       ao.quiet_gap =
           config.quiet_gap.count() > 0 ? config.quiet_gap : std::chrono::milliseconds(50);
     }
-    Port p{std::move(config), {}, auto_detected, -1, ScanAssembler(ao), {}, false, {}};
+    Port p{
+        std::move(config), {}, auto_detected, -1, ScanAssembler(ao), {}, false, {}, 0, false, {}};
     p.device_id = "serial:" + p.config.path;
     return p;
   }
@@ -351,8 +366,30 @@ struct SerialReader::Engine {
                               std::move(fix), std::chrono::system_clock::now()});
   }
 
-  void deliver(const Port &p, ScanAssembler::Completed done) {
+  std::string reading_line(const Port &p) const {
+    return label(p) + ": reading at " + std::to_string(p.config.baud) + " baud, terminator " +
+           serial_terminator_name(p.config.terminator);
+  }
+
+  // The port stayed up kSteadyAfter, or gave a scan: flapping is over. An unstable port
+  // opened quietly, so it is announced now.
+  void steady(Port &p) {
+    p.flaps = 0;
+    if (!p.unstable) return;
+    p.unstable = false;
+    notice(p, NoticeKind::device_added, {}, reading_line(p) + " (steady again)");
+  }
+
+  // The wait before the next try: retry_interval, then doubling with each flap in a row.
+  std::chrono::milliseconds backoff(const Port &p) const {
+    auto wait = options.retry_interval;
+    for (int i = 1; i < p.flaps && wait < kMaxBackoff; ++i) wait *= 2;
+    return std::min<std::chrono::milliseconds>(wait, kMaxBackoff);
+  }
+
+  void deliver(Port &p, ScanAssembler::Completed done) {
     if (done.ok) {
+      steady(p);
       ScanEvent e;
       e.source = Source::serial;
       e.device_id = p.device_id;
@@ -411,10 +448,10 @@ struct SerialReader::Engine {
     p.fd = o.fd;
     p.problem.clear();
     p.was_open = true;
+    p.opened_at = now;
     set_open(p, true);
-    notice(p, NoticeKind::device_added, {},
-           label(p) + ": reading at " + std::to_string(p.config.baud) + " baud, terminator " +
-               serial_terminator_name(p.config.terminator));
+    // An unstable port is announced when it proves steady (steady()), not at every open.
+    if (!p.unstable) notice(p, NoticeKind::device_added, {}, reading_line(p));
   }
 
   void gone(Port &p, const std::string &reason, const std::string &why, Clock::time_point now) {
@@ -422,9 +459,26 @@ struct SerialReader::Engine {
     ::close(p.fd);
     p.fd = -1;
     set_open(p, false);
-    notice(p, NoticeKind::device_removed, {}, label(p) + ": " + why);
-    // The node may linger a moment after the cable is pulled; the next try is soon anyway.
-    p.next_try = now + options.retry_interval;
+    // A scan since it opened has reset flaps (steady()): this failure then counts as a first.
+    if (now - p.opened_at < kSteadyAfter) {
+      ++p.flaps;
+    } else {
+      p.flaps = 0;
+    }
+    if (!p.unstable) notice(p, NoticeKind::device_removed, {}, label(p) + ": " + why);
+    if (p.flaps == kUnstableFlaps && !p.unstable) {
+      p.unstable = true;
+      notice(p, NoticeKind::device_unusable, "unstable",
+             label(p) + " opens and then fails at once (" + why + "), again and again: not " +
+                 "read until it stays up (retried quietly, backing off to once every " +
+                 std::to_string(std::chrono::seconds(kMaxBackoff).count()) + " s).",
+             "check the cable and the adapter: plug the scanner straight into the computer "
+             "(no hub, no extension), try another cable or USB port; a scanner half-unplugged or "
+             "with a loose connector does this");
+    }
+    // The node may linger a moment after the cable is pulled; the next try is soon anyway,
+    // unless the port keeps failing: then each try waits longer (0.5, 1, 2, 4, 5 s...).
+    p.next_try = now + (p.flaps > 0 ? backoff(p) : options.retry_interval);
   }
 
   void feed(Port &p, const char *bytes, std::size_t n, Clock::time_point now) {
@@ -512,6 +566,7 @@ struct SerialReader::Engine {
         fds.push_back({p.fd, POLLIN, 0});
         which.push_back(i);
         if (auto due = p.assembler.deadline()) wake = std::min(wake, *due);
+        if (p.flaps > 0) wake = std::min(wake, p.opened_at + kSteadyAfter);
       }
       const auto wait = std::chrono::ceil<std::chrono::milliseconds>(wake - now);
       const int timeout = static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 1000));
@@ -531,6 +586,7 @@ struct SerialReader::Engine {
       for (auto &p : ports) {
         if (p.fd >= 0) {
           if (auto done = p.assembler.tick(now)) deliver(p, std::move(*done));
+          if (p.fd >= 0 && p.flaps > 0 && now - p.opened_at >= kSteadyAfter) steady(p);
         } else if (now >= p.next_try) {
           try_open(p, now);
         }
@@ -547,6 +603,8 @@ struct SerialReader::Engine {
       }
       p.problem.clear();
       p.was_open = false;
+      p.flaps = 0;
+      p.unstable = false;
     }
     std::lock_guard lock(mutex);
     open_paths.clear();

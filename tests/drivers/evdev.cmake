@@ -22,7 +22,9 @@ set(_evdev_cases
   "flood|evdev reader: a 10 kB flood with no terminator is one too_long drop\\, reading goes on"
   "syn-dropped|evdev reader: events lost (SYN_DROPPED) drop the scan under way\\, the next one reads"
   "hotplug|evdev reader: hotplug\\, a configured scanner plugged in after start is read within 2 s"
-  "names|evdev reader: scanner names and vendors")
+  "names|evdev reader: scanner names and vendors"
+  "busy-retry|evdev reader: a scanner another program holds is read as soon as it lets go"
+  "batch-times|evdev reader: two quiet-gap scans read in one batch are split by their kernel times")
 foreach(entry IN LISTS _evdev_cases)
   string(FIND "${entry}" "|" bar)
   string(SUBSTRING "${entry}" 0 ${bar} name)

@@ -7,15 +7,21 @@
 // (tests/drivers/evdev.cmake does that).
 #include "drivers/evdev_reader.hpp"
 
+#include <dlfcn.h>
 #include <doctest/doctest.h>
 #include <linux/input-event-codes.h>
+#include <linux/input.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <umockdev.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -27,6 +33,21 @@
 #include <vector>
 
 #include "tests/support/temp_dir.hpp"
+
+// EVIOCGRAB calls made by this process, seen by an ioctl() of the test program's own: it
+// comes before umockdev's preloaded one, and hands every call on to it (RTLD_NEXT).
+std::atomic<int> g_grabs{0};
+
+extern "C" int ioctl(int fd, unsigned long request, ...) noexcept {
+  va_list args;
+  va_start(args, request);
+  void *arg = va_arg(args, void *);
+  va_end(args);
+  using Ioctl = int (*)(int, unsigned long, ...);
+  static const auto next = reinterpret_cast<Ioctl>(::dlsym(RTLD_NEXT, "ioctl"));
+  if (request == static_cast<unsigned long>(EVIOCGRAB) && arg != nullptr) ++g_grabs;
+  return next(fd, request, arg);
+}
 
 namespace {
 
@@ -43,8 +64,15 @@ const std::string kFixtures = COMPTOIR_EVDEV_FIXTURES;
 
 class Recorder final : public ScanSink {
  public:
+  // Called on the reader's thread before a notice is recorded: a test can hold the reader
+  // there (it calls the sink synchronously), so key events pile up and are read in one batch.
+  std::function<void(const DeviceNotice &)> on_notice;
+
   void scan(ScanEvent event) override { push(std::move(event)); }
-  void notice(DeviceNotice notice) override { push(std::move(notice)); }
+  void notice(DeviceNotice notice) override {
+    if (on_notice) on_notice(notice);
+    push(std::move(notice));
+  }
 
   bool wait(const std::function<bool(const std::vector<Item> &)> &done,
             std::chrono::milliseconds timeout) {
@@ -490,8 +518,11 @@ TEST_CASE(
   CHECK(!kbd.used);
   CHECK(kbd.name == "Dell Dell KB216 Wired Keyboard");
   CHECK(kbd.why.find("keyboard not named like a scanner") != std::string::npos);
-  CHECK(kbd.fix.find("/dev/input/by-id/usb-Dell_Dell_KB216_Wired_Keyboard-event-kbd") !=
-        std::string::npos);
+  // The exact lines to paste into the config.
+  CHECK(kbd.fix.find("[[scanners.evdev]]\npath = "
+                     "\"/dev/input/by-id/usb-Dell_Dell_KB216_Wired_Keyboard-event-kbd\"\n"
+                     "layout = \"us\"") != std::string::npos);
+  CHECK(kbd.fix.find("/etc/comptoir/comptoir.toml") != std::string::npos);
   CHECK(!by_path["/dev/input/event4"].used);
   CHECK(by_path["/dev/input/event4"].why.find("not a keyboard") != std::string::npos);
 }
@@ -510,7 +541,11 @@ TEST_CASE("evdev reader: candidates before start say why, from the name or the v
   EvdevReaderOptions options;
   options.default_layout = Layout::de;
   EvdevReader reader(options);
+  g_grabs = 0;
   const auto candidates = reader.candidates();
+  // Listing grabs nothing, not even for a moment: a service starting now would find its
+  // scanner busy.
+  CHECK(g_grabs.load() == 0);
   REQUIRE(candidates.size() == 3);
   std::map<std::string, DeviceCandidate> by_path;
   for (const DeviceCandidate &c : candidates) by_path[c.path] = c;
@@ -521,6 +556,15 @@ TEST_CASE("evdev reader: candidates before start say why, from the name or the v
   CHECK(by_path["/dev/input/event9"].why.find("name") != std::string::npos);
   CHECK(by_path["/dev/input/event9"].layout == "de");
   CHECK(!by_path["/dev/input/event3"].used);
+
+  // The count sees grabs: reading grabs both scanners.
+  Recorder sink;
+  reader.start(sink);
+  REQUIRE(sink.wait(
+      [](const auto &items) { return notices_of(items, NoticeKind::device_added).size() == 2; },
+      2s));
+  reader.stop();
+  CHECK(g_grabs.load() >= 2);
 
   // With auto-detection off only the configured device is read.
   options.auto_detect = false;
@@ -720,18 +764,105 @@ TEST_CASE("evdev reader: hotplug, a configured scanner plugged in after start is
           " ms");
 }
 
+TEST_CASE("evdev reader: a scanner another program holds is read as soon as it lets go") {
+  Testbed bed;
+  Evemu events;
+  events.type(Layout::fr, "K7QM-9X2D-4R1");
+  events.enter();
+  bed.plug(honeywell(), events.text());
+
+  // Another program (`comptoir --list-devices` of old, evtest) holds the scanner for the
+  // first 1.5 s; inotify works and the configured path is there, so only the busy set
+  // brings the reader back to it.
+  std::atomic<int> tries{0};
+  const auto freed_at = std::chrono::steady_clock::now() + 1500ms;
+  EvdevReaderOptions options;
+  options.devices.push_back(configured(kHoneywellById, Layout::fr));
+  options.grab_hook = [&](const std::string &node) {
+    CHECK(node == "/dev/input/event7");
+    ++tries;
+    return std::chrono::steady_clock::now() < freed_at ? -EBUSY : 0;
+  };
+  EvdevReader reader(options);
+  Recorder sink;
+  reader.start(sink);
+  REQUIRE(sink.wait(
+      [](const auto &items) {
+        return !notices_of(items, NoticeKind::device_unusable, "busy").empty();
+      },
+      2s));
+  // --list-devices while it is busy: told from the reader's own try, nothing grabbed.
+  const auto listed = reader.candidates();
+  const bool read = sink.wait(scans_at_least(1), 4s);
+  reader.stop();
+  const auto items = sink.items();
+  INFO(dump(items));
+  REQUIRE(read);
+  CHECK(tries.load() >= 2);  // tried again while busy
+  CHECK(scans_of(items)[0].text == "K7QM-9X2D-4R1");
+  CHECK(scans_of(items)[0].device_id == "evdev:" + kHoneywellById);
+  const auto busy = notices_of(items, NoticeKind::device_unusable);
+  REQUIRE(busy.size() == 1);  // said once, however many tries
+  CHECK(busy[0].reason == "busy");
+  CHECK(busy[0].fix.find("fuser -v /dev/input/event7") != std::string::npos);
+  CHECK(busy[0].fix.find("retries every second") != std::string::npos);
+  CHECK(notices_of(items, NoticeKind::device_added).size() == 1);
+  REQUIRE(listed.size() == 1);
+  CHECK(!listed[0].used);
+  CHECK(listed[0].why.find("grabbed by another program") != std::string::npos);
+  CHECK(listed[0].fix.find("fuser -v /dev/input/event7") != std::string::npos);
+}
+
+TEST_CASE("evdev reader: two quiet-gap scans read in one batch are split by their kernel times") {
+  Testbed bed;
+  Evemu events;
+  events.type(Layout::us, "K7QM-9X2D-4R1");
+  events.pause(80);  // twice the quiet gap, in the events' own times
+  events.type(Layout::us, "ZA1-NEXT");
+  bed.plug(honeywell(), events.text());
+
+  EvdevReaderOptions options;
+  EvdevDeviceConfig c = configured("/dev/input/event7", Layout::us);
+  c.quiet_gap = 40ms;
+  options.devices.push_back(c);
+  EvdevReader reader(options);
+  Recorder sink;
+  // The reader is held in its device_added notice (before its first read) while umockdev
+  // replays both scans (~150 ms): they wait in the queue and are read in one batch.
+  sink.on_notice = [](const DeviceNotice &n) {
+    if (n.kind == NoticeKind::device_added) std::this_thread::sleep_for(700ms);
+  };
+  reader.start(sink);
+  const bool done = sink.wait(scans_at_least(2), 4s);
+  std::this_thread::sleep_for(200ms);  // a third piece would come by now
+  reader.stop();
+  const auto items = sink.items();
+  INFO(dump(items));
+  REQUIRE(done);
+  const auto scans = scans_of(items);
+  REQUIRE(scans.size() == 2);
+  CHECK(scans[0].text == "K7QM-9X2D-4R1");
+  CHECK(scans[1].text == "ZA1-NEXT");
+}
+
 // Run as a user other than root (tests/drivers/evdev.cmake uses setpriv): root opens any node.
 TEST_CASE("evdev reader: no permission to open a scanner names the udev rule") {
   REQUIRE_MESSAGE(::geteuid() != 0, "run as a user other than root (setpriv)");
   Testbed bed;
   bed.plug(honeywell(), "");
   bed.plug(person_keyboard(), "");
+  // A scanner whose sysfs says no vendor (a Bluetooth or serial wedge): the rule matches
+  // its by-id link, never another maker's vendor id.
+  FakeDevice no_vendor = netum();
+  no_vendor.vendor = 0;
+  bed.plug(no_vendor, "");
   REQUIRE(::chmod("/dev/input/event7", 0) == 0);  // through the testbed
   REQUIRE(::chmod("/dev/input/event3", 0) == 0);
+  REQUIRE(::chmod("/dev/input/event9", 0) == 0);
 
   EvdevReader reader(EvdevReaderOptions{});
   const auto candidates = reader.candidates();
-  REQUIRE(candidates.size() == 2);
+  REQUIRE(candidates.size() == 3);
   for (const DeviceCandidate &c : candidates) {
     CAPTURE(c.path);
     CHECK(!c.used);
@@ -749,12 +880,17 @@ TEST_CASE("evdev reader: no permission to open a scanner names the udev rule") {
   const auto items = sink.items();
   INFO(dump(items));
   REQUIRE(told);
-  // Only the scanner is worth a notice; the keyboard is nobody's business here.
+  // Only the scanners are worth a notice; the keyboard is nobody's business here.
   const auto unusable = notices_of(items, NoticeKind::device_unusable);
-  REQUIRE(unusable.size() == 1);
+  REQUIRE(unusable.size() == 2);
   CHECK(unusable[0].reason == "no_permission");
   CHECK(unusable[0].device_id == "evdev:" + kHoneywellById);
   CHECK(unusable[0].fix.find("ATTRS{idVendor}==\"0c2e\"") != std::string::npos);
+  CHECK(unusable[1].reason == "no_permission");
+  CHECK(unusable[1].device_id == "evdev:/dev/input/by-id/usb-NETUM_Barcode_Scanner-event-kbd");
+  CHECK(unusable[1].fix.find("SYMLINK==\"input/by-id/usb-NETUM_Barcode_Scanner-event-kbd\"") !=
+        std::string::npos);
+  CHECK(unusable[1].fix.find("idVendor") == std::string::npos);
 }
 
 TEST_CASE("evdev reader: scanner names and vendors") {

@@ -14,10 +14,12 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -113,6 +115,7 @@ class Pty {
   Pty &operator=(const Pty &) = delete;
 
   const std::string &slave_path() const { return slave_path_; }
+  int master_fd() const { return master_; }
 
   void write(std::string_view bytes) {
     while (!bytes.empty()) {
@@ -373,6 +376,125 @@ TEST_CASE("a port pulled and plugged back behind its stable link is read again w
   for (const auto &s : sink.scans()) CHECK(s.device_id == "serial:" + link);
   // Retrying a missing port is silent: one removal, no device_unusable line per retry.
   CHECK(sink.count(NoticeKind::device_unusable) == 0);
+}
+
+namespace {
+
+// A port that opens and then fails at once, as a half-unplugged CDC-ACM scanner or a flaky
+// adapter does: behind a stable link, a pty whose master is closed as soon as the reader has
+// opened the slave (the reader sees a hang-up), the link then pointed at a fresh pty. After
+// settle(), it stays up.
+class FlappingPort {
+ public:
+  explicit FlappingPort(std::string link) : link_(std::move(link)) {
+    repoint();
+    thread_ = std::thread([this] { run(); });
+  }
+  ~FlappingPort() {
+    done_ = true;
+    thread_.join();
+  }
+  FlappingPort(const FlappingPort &) = delete;
+  FlappingPort &operator=(const FlappingPort &) = delete;
+
+  int opens() const { return opens_; }
+  void settle() { settled_ = true; }
+  // Once settled and opened: writes to the reader.
+  bool write_when_open(std::string_view bytes, std::chrono::milliseconds timeout) {
+    const auto until = Clock::now() + timeout;
+    while (Clock::now() < until) {
+      {
+        std::lock_guard lock(mutex_);
+        if (held_open_) {
+          pty_->write(bytes);
+          return true;
+        }
+      }
+      std::this_thread::sleep_for(5ms);
+    }
+    return false;
+  }
+
+ private:
+  void repoint() {
+    pty_ = std::make_unique<Pty>();
+    master_ = master_of(*pty_);
+    REQUIRE(::fcntl(master_, F_SETFL, O_NONBLOCK) == 0);  // slave_open() must not wait
+    const std::string tmp = link_ + ".new";
+    std::filesystem::remove(tmp);
+    std::filesystem::create_symlink(pty_->slave_path(), tmp);
+    std::filesystem::rename(tmp, link_);
+  }
+  static int master_of(Pty &pty) { return pty.master_fd(); }
+  // The slave is open when reading the master says EAGAIN (no slave: EIO).
+  bool slave_open() const {
+    char c;
+    return ::read(master_, &c, 1) < 0 && errno == EAGAIN;
+  }
+  void run() {
+    while (!done_) {
+      std::this_thread::sleep_for(2ms);
+      std::lock_guard lock(mutex_);
+      if (held_open_ || !slave_open()) continue;
+      ++opens_;
+      if (settled_) {
+        held_open_ = true;
+        continue;
+      }
+      repoint();  // the old master closes: the reader's port hangs up
+    }
+  }
+
+  std::string link_;
+  std::mutex mutex_;
+  std::unique_ptr<Pty> pty_;
+  int master_ = -1;
+  std::atomic<int> opens_{0};
+  std::atomic<bool> settled_{false};
+  std::atomic<bool> done_{false};
+  bool held_open_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+TEST_CASE("a port that opens then fails at once is said unstable once and retried with back-off") {
+  TempDir dir;
+  const std::string link = dir.file("usb-Scanner-if00");
+  FlappingPort port(link);
+  auto options = one_port(link);
+  options.retry_interval = 100ms;  // back-off 0.1, 0.2, 0.4, 0.8, 1.6 s...
+  Collector sink;
+  SerialReader reader(options);
+  reader.start(sink);
+  REQUIRE(sink.wait_notice(NoticeKind::device_unusable, "unstable"));
+  std::this_thread::sleep_for(2500ms);
+  // Without back-off: an open every 100 ms, ~30 in 3 s, each a device_added and a
+  // device_removed. With it: opens at about 0, 0.1, 0.3, 0.7, 1.5 and 3.1 s.
+  const int flapping_opens = port.opens();
+  CHECK(flapping_opens >= 4);
+  CHECK(flapping_opens <= 7);
+  CHECK(sink.count(NoticeKind::device_unusable, "unstable") == 1);
+  CHECK(sink.count(NoticeKind::device_unusable) == 1);
+  CHECK(sink.count(NoticeKind::device_added) == 2);  // before it was seen to flap
+  CHECK(sink.count(NoticeKind::device_removed) == 2);
+  for (const auto &n : sink.notices()) {
+    if (n.reason != "unstable") continue;
+    CHECK(n.device_id == "serial:" + link);
+    CHECK(n.fix.find("cable") != std::string::npos);
+    CHECK(n.fix.find("adapter") != std::string::npos);
+  }
+
+  // It stops flapping: the next try (at most 5 s away) opens it for good, a scan is read,
+  // and the port is announced again before its scan.
+  port.settle();
+  REQUIRE(port.write_when_open("ZA1STEADY\r", 6s));
+  REQUIRE(sink.wait_scans(1));
+  reader.stop();
+  CHECK(sink.texts() == std::vector<std::string>{"ZA1STEADY"});
+  CHECK(sink.count(NoticeKind::device_added) == 3);
+  CHECK(sink.notices().back().kind == NoticeKind::device_added);
+  CHECK(sink.count(NoticeKind::device_unusable) == 1);
 }
 
 namespace {
