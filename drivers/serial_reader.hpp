@@ -2,10 +2,12 @@
 // through termios as raw bytes. One thread polls every open port plus a stop eventfd; bytes
 // go through a ScanAssembler per port (terminator, or quiet gap for scanners sending none).
 // A port that goes away (cable pulled) drops its partial scan and is retried until it comes
-// back; a port that cannot be opened for lack of permission says how to fix it. Ports not
-// named in the config are opened only when their /dev/serial/by-id name looks like a
-// scanner: a serial port is as likely a modem or a console cable. Includes nothing of ours
-// but drivers/ headers.
+// back; a port that opens and fails at once, again and again (a half-unplugged CDC-ACM
+// device, a flaky adapter), is said unstable once and retried with a growing wait (up to
+// 5 s), not announced at every try. A port that cannot be opened for lack of permission says
+// how to fix it. Ports not named in the config are opened only when their /dev/serial/by-id
+// name looks like a scanner: a serial port is as likely a modem or a console cable. Includes
+// nothing of ours but drivers/ headers.
 #pragma once
 
 #include <chrono>
