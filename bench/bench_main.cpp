@@ -50,6 +50,7 @@
 #include <variant>
 #include <vector>
 
+#include "bench/stats.hpp"
 #include "codes/pickup_token.hpp"
 #include "codes/scanned_code.hpp"
 #include "codes/short_code.hpp"
@@ -149,29 +150,8 @@ std::string error_text(const comptoir::Error &e) {
 
 // --- statistics -------------------------------------------------------------------------
 
-struct Summary {
-  std::size_t n = 0;
-  double p50 = 0, p99 = 0, min = 0, max = 0, median = 0;
-};
-
-// Nearest-rank percentiles: p99 is a measured value, never an interpolation.
-Summary summarize(std::vector<double> values) {
-  Summary s;
-  s.n = values.size();
-  if (values.empty()) return s;
-  std::sort(values.begin(), values.end());
-  const auto rank = [&](double p) {
-    const auto r = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
-    return values[std::clamp<std::size_t>(r, 1, values.size()) - 1];
-  };
-  s.p50 = rank(0.50);
-  s.p99 = rank(0.99);
-  s.min = values.front();
-  s.max = values.back();
-  const std::size_t mid = values.size() / 2;
-  s.median = values.size() % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
-  return s;
-}
+using comptoir::bench::summarize;
+using comptoir::bench::Summary;
 
 std::string describe_us(const Summary &s) {
   return "n=" + std::to_string(s.n) + " p50=" + fixed(s.p50) + " us p99=" + fixed(s.p99) +

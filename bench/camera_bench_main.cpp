@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/stats.hpp"
 #include "drivers/frame_scanner.hpp"
 #include "drivers/image_decoder.hpp"
 #include "tests/support/degraded_images.hpp"
@@ -59,26 +60,8 @@ void emit(const ordered_json &figure) {
   std::fflush(stdout);
 }
 
-struct Summary {
-  std::size_t n = 0;
-  double p50 = 0, p99 = 0, max = 0;
-};
-
-// Nearest-rank percentiles, as bench_main.cpp: p99 is a measured value.
-Summary summarize(std::vector<double> values) {
-  Summary s;
-  s.n = values.size();
-  if (values.empty()) return s;
-  std::sort(values.begin(), values.end());
-  const auto rank = [&](double p) {
-    const auto r = static_cast<std::size_t>(std::ceil(p * static_cast<double>(values.size())));
-    return values[std::clamp<std::size_t>(r, 1, values.size()) - 1];
-  };
-  s.p50 = rank(0.50);
-  s.p99 = rank(0.99);
-  s.max = values.back();
-  return s;
-}
+using comptoir::bench::summarize;
+using comptoir::bench::Summary;
 
 ordered_json ms_figure(const std::string &name, const Summary &s, std::optional<double> target) {
   ordered_json j;
