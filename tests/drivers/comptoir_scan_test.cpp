@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/drivers/png_fixtures.hpp"
 #include "tests/support/degraded_images.hpp"
 #include "tests/support/subprocess.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -120,35 +121,11 @@ TEST_CASE("JPEG, PGM and a Code 128 PNG read, and no code, corrupt and missing f
                          {"reason", "cannot read the file: No such file or directory"}});
 }
 
-// A PNG of an 8x8 picture whose header says 20000x20000 (its IHDR CRC made right again).
-std::string png_declaring_20000_square() {
-  const std::vector<std::uint8_t> pixels(64, 200);
-  std::string png;
-  stbi_write_png_to_func(
-      [](void *context, void *data, int size) {
-        static_cast<std::string *>(context)->append(static_cast<const char *>(data),
-                                                    static_cast<std::size_t>(size));
-      },
-      &png, 8, 8, 1, pixels.data(), 8);
-  const std::string size("\x00\x00\x4e\x20\x00\x00\x4e\x20", 8);  // 20000, 20000 big-endian
-  png.replace(16, 8, size);
-  std::uint32_t crc = 0xFFFFFFFFu;
-  for (std::size_t i = 12; i < 29; ++i) {
-    crc ^= static_cast<std::uint8_t>(png[i]);
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-  }
-  crc ^= 0xFFFFFFFFu;
-  for (int i = 0; i < 4; ++i) {
-    png[static_cast<std::size_t>(29 + i)] = static_cast<char>((crc >> (24 - 8 * i)) & 0xFF);
-  }
-  return png;
-}
-
 TEST_CASE(
     "a tiny PNG declaring 20000x20000 gets its line with the limit, and the next file reads") {
   TempDir dir;
   const std::string huge = dir.file("huge.png");
-  write_file(huge, png_declaring_20000_square());
+  write_file(huge, png_declaring(20000, 20000));
   const drivers::GreyImage qr = code_picture("QRCode", "K7QM-9X2D-4R1", 4);
   const std::string next = dir.file("next.png");
   REQUIRE(stbi_write_png(next.c_str(), qr.width, qr.height, 1, qr.pixels.data(), qr.width) != 0);

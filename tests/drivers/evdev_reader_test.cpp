@@ -32,6 +32,7 @@
 #include <variant>
 #include <vector>
 
+#include "tests/drivers/recorder.hpp"
 #include "tests/support/drop_root.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -55,48 +56,12 @@ namespace {
 using namespace comptoir::drivers;
 using namespace comptoir::test;
 using namespace std::chrono_literals;
-using Item = std::variant<ScanEvent, DeviceNotice>;
 
 const std::string kFixtures = COMPTOIR_EVDEV_FIXTURES;
 
 // ---------------------------------------------------------------------------------------
 // What the reader said
 // ---------------------------------------------------------------------------------------
-
-class Recorder final : public ScanSink {
- public:
-  // Called on the reader's thread before a notice is recorded: a test can hold the reader
-  // there (it calls the sink synchronously), so key events pile up and are read in one batch.
-  std::function<void(const DeviceNotice &)> on_notice;
-
-  void scan(ScanEvent event) override { push(std::move(event)); }
-  void notice(DeviceNotice notice) override {
-    if (on_notice) on_notice(notice);
-    push(std::move(notice));
-  }
-
-  bool wait(const std::function<bool(const std::vector<Item> &)> &done,
-            std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return done(items_); });
-  }
-  std::vector<Item> items() {
-    std::lock_guard lock(mutex_);
-    return items_;
-  }
-
- private:
-  void push(Item item) {
-    {
-      std::lock_guard lock(mutex_);
-      items_.push_back(std::move(item));
-    }
-    changed_.notify_all();
-  }
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<Item> items_;
-};
 
 std::vector<ScanEvent> scans_of(const std::vector<Item> &items) {
   std::vector<ScanEvent> out;

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "tests/drivers/hid_typing.hpp"
+#include "tests/drivers/recorder.hpp"
 #include "tests/support/drop_root.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -34,42 +35,11 @@ namespace {
 using namespace comptoir::drivers;
 using namespace comptoir::test;
 using namespace std::chrono_literals;
-using Item = std::variant<ScanEvent, DeviceNotice>;
 
 const std::string kFixtures = COMPTOIR_USB_FIXTURES;
 constexpr const char *kBootNode = "/dev/bus/usb/001/002";
 constexpr const char *kBootSysfs = "/sys/devices/pci0000:00/0000:00:14.0/usb1/1-1";
 constexpr const char *kPosNode = "/dev/bus/usb/001/003";
-
-// Everything the reader said, in order, with a way to wait for what a test expects.
-class Recorder final : public ScanSink {
- public:
-  void scan(ScanEvent event) override { push(std::move(event)); }
-  void notice(DeviceNotice notice) override { push(std::move(notice)); }
-
-  // Waits until `done(items)` holds; false after `timeout`.
-  bool wait(const std::function<bool(const std::vector<Item> &)> &done,
-            std::chrono::milliseconds timeout) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, timeout, [&] { return done(items_); });
-  }
-  std::vector<Item> items() {
-    std::lock_guard lock(mutex_);
-    return items_;
-  }
-
- private:
-  void push(Item item) {
-    {
-      std::lock_guard lock(mutex_);
-      if (items_.size() < 100000) items_.push_back(std::move(item));
-    }
-    changed_.notify_all();
-  }
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  std::vector<Item> items_;
-};
 
 std::vector<ScanEvent> scans_of(const std::vector<Item> &items) {
   std::vector<ScanEvent> out;
