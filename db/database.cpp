@@ -56,7 +56,8 @@ Result<std::unique_ptr<Database>> Database::open(const std::string &path, OpenOp
   off_t size = 0;
   const bool exists = file_exists(path, &size);
   if (!exists && !options.create) {
-    return make_error("database_missing", path + ": no such file");
+    // The path alone: the code says what is wrong, and the path reads the same in French.
+    return make_error("database_missing", path);
   }
   if (exists && size > 0) {
     // Read the header ourselves: SQLite would happily treat some garbage as empty.

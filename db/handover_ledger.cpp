@@ -68,7 +68,13 @@ HandoverLedger::HandoverLedger(Connection &conn)
                                   "WHERE device = ? AND kind IN ('full', 'partial') "
                                   "ORDER BY seq DESC LIMIT 1")),
       is_undone_(conn.prepare("SELECT 1 FROM handover_events WHERE kind = 'undo' AND undoes = ?")),
-      outbox_size_(conn.prepare("SELECT COUNT(*) FROM outbox")) {}
+      outbox_size_(conn.prepare("SELECT COUNT(*) FROM outbox")),
+      between_(conn.prepare(between_sql())),
+      for_window_(conn.prepare(
+          "SELECT e.seq, e.uuid, e.order_id, e.kind, e.lines_handed, e.lines_missing, e.reason, "
+          "e.undoes, e.staff, e.device, e.wall_ms, e.mono_ns FROM orders o "
+          "JOIN handover_events e ON e.order_id = o.id WHERE o.stand_id = ?1 AND "
+          "o.pickup_until >= ?2 AND o.pickup_from < ?3 ORDER BY e.order_id, e.seq")) {}
 
 Result<std::int64_t> HandoverLedger::append(const HandoverEvent &e) {
   Transaction tx(conn_);
@@ -142,6 +148,27 @@ Result<std::int64_t> HandoverLedger::outbox_size() {
   StatementScope scope(outbox_size_);
   if (outbox_size_.step() != SQLITE_ROW) return conn_.error();
   return outbox_size_.int64(0);
+}
+
+// handover_events_by_wall (v4) keeps this to the day's events however long the ledger.
+std::string HandoverLedger::between_sql() {
+  return std::string(kEventColumns) +
+         "WHERE wall_ms >= ?1 AND wall_ms < ?2 AND kind IN ('full', 'partial') "
+         "AND NOT EXISTS (SELECT 1 FROM handover_events u WHERE "
+         "u.undoes = handover_events.uuid AND u.kind = 'undo') ORDER BY seq";
+}
+
+Result<std::vector<HandoverEvent>> HandoverLedger::handovers_between(std::int64_t from_ms,
+                                                                     std::int64_t until_ms) {
+  between_.bind(1, from_ms).bind(2, until_ms);
+  return read_events(between_);
+}
+
+Result<std::vector<HandoverEvent>> HandoverLedger::events_for_window(std::int64_t stand_id,
+                                                                     std::int64_t from_s,
+                                                                     std::int64_t until_s) {
+  for_window_.bind(1, stand_id).bind(2, from_s).bind(3, until_s);
+  return read_events(for_window_);
 }
 
 }  // namespace comptoir::db

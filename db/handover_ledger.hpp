@@ -26,18 +26,28 @@ class HandoverLedger {
   Result<std::int64_t> append(const HandoverEvent &event);
 
   // Every event for one order, oldest first.
-  Result<std::vector<HandoverEvent>> events_for_order(
-      std::int64_t order_id);  // The newest full or partial handover made on this device, unless it
-                               // is already undone
+  Result<std::vector<HandoverEvent>> events_for_order(std::int64_t order_id);
+  // The newest full or partial handover made on this device, unless it is already undone
   // (then nothing: an undo never reaches further back).
   Result<std::optional<HandoverEvent>> last_handover(std::string_view device);
   Result<std::int64_t> outbox_size();
+
+  // Full and partial handovers with from_ms <= wall_ms < until_ms that no undo cancels,
+  // oldest first (the day's pickups).
+  Result<std::vector<HandoverEvent>> handovers_between(std::int64_t from_ms, std::int64_t until_ms);
+  // The statement handovers_between runs (?1 from, ?2 until), for tests of its plan.
+  static std::string between_sql();
+  // Every event for the orders of one stand whose pickup window overlaps
+  // [from_s, until_s), by order id then seq: the day's report in one query.
+  Result<std::vector<HandoverEvent>> events_for_window(std::int64_t stand_id, std::int64_t from_s,
+                                                       std::int64_t until_s);
 
  private:
   Result<std::vector<HandoverEvent>> read_events(Statement &s);
 
   Connection &conn_;
-  Statement insert_event_, insert_outbox_, by_order_, last_handover_, is_undone_, outbox_size_;
+  Statement insert_event_, insert_outbox_, by_order_, last_handover_, is_undone_, outbox_size_,
+      between_, for_window_;
 };
 
 }  // namespace comptoir::db

@@ -104,7 +104,15 @@ CREATE TABLE portal_keys(
 );
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kV1, kV2, kV3};
+// The kiosk's day report and today's pickups count: orders by stand and end of window
+// (orders whose window is not over before the day), handovers by time. Without them both
+// scanned the whole cache and the whole ledger.
+constexpr std::string_view kV4 = R"sql(
+CREATE INDEX orders_by_stand_until ON orders(stand_id, pickup_until);
+CREATE INDEX handover_events_by_wall ON handover_events(wall_ms);
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kV1, kV2, kV3, kV4};
 // Checked by name: a table that does not exist yet (before its migration) is skipped.
 constexpr std::array<std::string_view, 7> kIrreplaceable = {
     "settings", "stands", "products", "handover_events", "outbox", "sync_state", "portal_keys"};

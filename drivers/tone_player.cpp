@@ -1,4 +1,5 @@
-// Rendering the two tones and playing them through SDL's queued audio.
+// Rendering the two tones, and playing them through SDL's queued audio on a device opened
+// for each tone and closed after it.
 #include "drivers/tone_player.hpp"
 
 #include <SDL.h>
@@ -7,6 +8,7 @@
 #include <cmath>
 #include <numbers>
 #include <string_view>
+#include <utility>
 
 namespace comptoir::drivers {
 namespace {
@@ -93,6 +95,28 @@ TonePlayer::TonePlayer(ToneOptions options) : options_(options) {
     close();
     return;
   }
+  // Opened once to know there is an output, and closed at once: it is opened again for
+  // each tone.
+  std::string why;
+  const std::uint32_t device = open_device(why);
+  if (device == 0) {
+    reason_ = why;
+    close();
+    return;
+  }
+  SDL_CloseAudioDevice(device);
+  driver_ = driver != nullptr ? driver : "";
+  good_ = to_s16(render_tone(Tone::good, options_.sample_rate, options_.volume));
+  bad_ = to_s16(render_tone(Tone::bad, options_.sample_rate, options_.volume));
+  available_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+TonePlayer::~TonePlayer() {
+  close();
+}
+
+std::uint32_t TonePlayer::open_device(std::string &why) const {
   SDL_AudioSpec want{};
   want.freq = options_.sample_rate;
   want.format = AUDIO_S16SYS;
@@ -100,43 +124,122 @@ TonePlayer::TonePlayer(ToneOptions options) : options_(options) {
   want.samples = 1024;  // ~21 ms at 48 kHz: latency nobody hears, few wake-ups
   SDL_AudioSpec have{};
   // No changes allowed: SDL converts to whatever the hardware wants, the buffers stay ours.
-  device_ = SDL_OpenAudioDevice(nullptr, 0, &want, &have, 0);
-  if (device_ == 0) {
-    reason_ = std::string("no sound: no audio output could be opened (") + SDL_GetError() + ")";
-    close();
-    return;
+  // Opened paused.
+  const SDL_AudioDeviceID device = SDL_OpenAudioDevice(nullptr, 0, &want, &have, 0);
+  if (device == 0) {
+    why = std::string("no sound: no audio output could be opened (") + SDL_GetError() + ")";
   }
-  driver_ = driver != nullptr ? driver : "";
-  good_ = to_s16(render_tone(Tone::good, options_.sample_rate, options_.volume));
-  bad_ = to_s16(render_tone(Tone::bad, options_.sample_rate, options_.volume));
-  SDL_PauseAudioDevice(device_, 0);
-}
-
-TonePlayer::~TonePlayer() {
-  close();
+  return device;
 }
 
 void TonePlayer::play(Tone tone) {
-  if (device_ == 0) return;
-  const auto &buffer = tone == Tone::good ? good_ : bad_;
-  SDL_ClearQueuedAudio(device_);
-  if (SDL_QueueAudio(device_, buffer.data(),
-                     static_cast<Uint32>(buffer.size() * sizeof(std::int16_t))) != 0) {
-    reason_ = std::string("a tone could not be queued (") + SDL_GetError() + ")";
+  {
+    std::lock_guard lock(mutex_);
+    if (!available_) return;
+    pending_ = tone;
   }
+  wake_.notify_one();
+}
+
+void TonePlayer::run() {
+  using Clock = std::chrono::steady_clock;
+  std::unique_lock lock(mutex_);
+  while (!stop_) {
+    if (pending_) {
+      if (device_ == 0) {
+        // Opening can take a few milliseconds (a sound server): play() is not kept waiting.
+        lock.unlock();
+        std::string why;
+        const std::uint32_t device = open_device(why);
+        lock.lock();
+        if (device == 0) {
+          reason_ = why;
+          pending_.reset();
+          continue;
+        }
+        device_ = device;
+        if (stop_) break;
+      }
+      // The newest tone asked for, also when another came while the device opened.
+      const Tone tone = *std::exchange(pending_, std::nullopt);
+      const auto &buffer = tone == Tone::good ? good_ : bad_;
+      SDL_ClearQueuedAudio(device_);
+      if (SDL_QueueAudio(device_, buffer.data(),
+                         static_cast<Uint32>(buffer.size() * sizeof(std::int16_t))) != 0) {
+        reason_ = std::string("a tone could not be queued (") + SDL_GetError() + ")";
+      } else {
+        reason_.clear();
+      }
+      SDL_PauseAudioDevice(device_, 0);
+      const auto length = std::chrono::microseconds(static_cast<std::int64_t>(buffer.size()) *
+                                                    1'000'000 / options_.sample_rate);
+      close_at_ = Clock::now() + length + kCloseAfter;
+      continue;
+    }
+    if (device_ != 0) {
+      if (Clock::now() < close_at_) {
+        wake_.wait_until(lock, close_at_);
+        continue;
+      }
+      if (SDL_GetQueuedAudioSize(device_) > 0) {
+        // Started late (a busy output): the tone's end has not come yet.
+        close_at_ = Clock::now() + kCloseAfter;
+        continue;
+      }
+      // Paused, then closed: a paused SDL 2 device still runs its thread, writing silence.
+      // Done here, never from SDL's audio thread; closing waits for that thread.
+      const std::uint32_t device = std::exchange(device_, 0);
+      closing_ = true;
+      lock.unlock();
+      SDL_PauseAudioDevice(device, 1);
+      SDL_CloseAudioDevice(device);
+      lock.lock();
+      closing_ = false;
+      continue;
+    }
+    wake_.wait(lock);
+  }
+  if (device_ != 0) {
+    const std::uint32_t device = std::exchange(device_, 0);
+    lock.unlock();
+    SDL_PauseAudioDevice(device, 1);
+    SDL_CloseAudioDevice(device);
+  }
+}
+
+bool TonePlayer::available() const {
+  std::lock_guard lock(mutex_);
+  return available_;
+}
+
+std::string TonePlayer::reason() const {
+  std::lock_guard lock(mutex_);
+  return reason_;
 }
 
 bool TonePlayer::playing() const {
-  return device_ != 0 && SDL_GetQueuedAudioSize(device_) > 0;
+  std::lock_guard lock(mutex_);
+  return pending_.has_value() || (device_ != 0 && SDL_GetQueuedAudioSize(device_) > 0);
+}
+
+bool TonePlayer::device_open() const {
+  std::lock_guard lock(mutex_);
+  return device_ != 0 || closing_;
 }
 
 void TonePlayer::close() {
-  if (device_ != 0) {
-    SDL_CloseAudioDevice(device_);
-    device_ = 0;
-    driver_.clear();
-    if (reason_.empty()) reason_ = "closed";
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+    pending_.reset();
+    if (available_) {
+      available_ = false;
+      if (reason_.empty()) reason_ = "closed";
+    }
   }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();  // the thread closes the device on its way out
+  driver_.clear();
   if (audio_inited_) {
     SDL_QuitSubSystem(SDL_INIT_AUDIO);
     audio_inited_ = false;

@@ -1,13 +1,20 @@
 // The good and bad tones staff hear after a scan, through SDL audio (the audio subsystem
 // only: no video, no joystick, so the headless mode can use it too). Both tones are
-// rendered once at start and queued with SDL_QueueAudio: play() copies a buffer and
-// returns. A machine with no audio output gets a player that is off, with the reason,
-// never an error for the caller. SDL types stay in tone_player.cpp. Includes nothing of
-// ours.
+// rendered once at start; play() hands one to the player's own thread and returns. That
+// thread opens SDL's audio device for the tone and closes it 50 ms after the tone has
+// ended: an open SDL 2 device has a thread that wakes for every buffer (~47 times a second
+// at 48 kHz), paused or not, so between verdicts nothing of the player runs. A machine with
+// no audio output gets a player that is off, with the reason, never an error for the
+// caller. SDL types stay in tone_player.cpp. Includes nothing of ours.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace comptoir::drivers {
@@ -28,15 +35,21 @@ std::vector<float> render_tone(Tone tone, int sample_rate, float volume);
 
 class TonePlayer {
  public:
-  // Opens the default audio output (SDL_AUDIODRIVER chooses the driver). Never throws.
+  // How long the device stays open after a tone's last sample: the output's own buffers
+  // play out, and a verdict right after the last one reuses it.
+  static constexpr std::chrono::milliseconds kCloseAfter{50};
+
+  // Checks that the default audio output opens (SDL_AUDIODRIVER chooses the driver), and
+  // starts the player's thread. Never throws.
   explicit TonePlayer(ToneOptions options = {});
   ~TonePlayer();
   TonePlayer(const TonePlayer &) = delete;
   TonePlayer &operator=(const TonePlayer &) = delete;
 
   // False when there is no audio output; reason() says why, for the log.
-  bool available() const { return device_ != 0; }
-  const std::string &reason() const { return reason_; }
+  bool available() const;
+  // Why the player is off, or why the last tone could not be played; empty when all is well.
+  std::string reason() const;
   // The SDL audio driver in use ("pulseaudio", "alsa", "disk", …); empty when unavailable.
   const std::string &driver() const { return driver_; }
   int sample_rate() const { return options_.sample_rate; }
@@ -44,19 +57,34 @@ class TonePlayer {
   // Starts the tone and returns at once. A tone still sounding is cut for the new one: the
   // newest verdict is the one that counts. Does nothing when unavailable.
   void play(Tone tone);
-  // Whether a tone is still queued.
+  // Whether a tone is waiting to start or still queued.
   bool playing() const;
+  // Whether SDL's audio device (and so its thread) is open: from a tone's start until
+  // kCloseAfter past its end, and never between tones.
+  bool device_open() const;
   // Stops and closes the output (also done by the destructor). Idempotent.
   void close();
 
  private:
+  void run();  // the player's thread: opens, plays, pauses and closes the device
+  std::uint32_t open_device(std::string &why) const;
+
   ToneOptions options_;
-  std::uint32_t device_ = 0;  // SDL_AudioDeviceID; 0: unavailable or closed
   bool audio_inited_ = false;
-  std::string reason_;
   std::string driver_;
   std::vector<std::int16_t> good_;
   std::vector<std::int16_t> bad_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool available_ = false;
+  bool stop_ = false;
+  std::optional<Tone> pending_;  // asked for, not queued yet
+  std::uint32_t device_ = 0;     // SDL_AudioDeviceID while open; 0: closed
+  bool closing_ = false;         // the device is being closed (its thread joined)
+  std::chrono::steady_clock::time_point close_at_;
+  std::string reason_;
+  std::thread thread_;
 };
 
 }  // namespace comptoir::drivers

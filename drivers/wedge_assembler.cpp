@@ -48,6 +48,11 @@ void WedgeAssembler::to_field(std::string_view text) {
   }
 }
 
+void WedgeAssembler::set_field(std::string_view text) {
+  field_.clear();
+  to_field(text);
+}
+
 void WedgeAssembler::emit_scan(std::vector<WedgeOutput> &out) {
   ScanEvent e;
   e.source = Source::keyboard;

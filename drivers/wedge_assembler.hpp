@@ -77,12 +77,21 @@ class WedgeAssembler {
   std::vector<WedgeOutput> tick(Clock::time_point now);
   // When tick() should next be called; nullopt when nothing is pending.
   std::optional<Clock::time_point> deadline() const;
+  // Keys of a burst are still coming (or a flood is being ignored): the caller should not
+  // stall on a long frame now, since SDL stamps key events only when it pumps them and a
+  // frame longer than key_gap would cut a scan in two.
+  bool in_burst() const { return !burst_.empty() || flooding_; }
 
   // What the code field shows: the person's typing, never a scanner's burst. Characters
   // typed by a person appear once key_gap has passed (30 ms: not something a person sees).
   const std::string &field() const { return field_; }
   // The screen changed (a new customer, a verdict shown): forget the field.
   void clear_field() { field_.clear(); }
+  // The field was edited elsewhere (the on-screen keypad): the physical keyboard goes on
+  // from `text`, so both edit one field. Bounded like typing (whole characters, at most
+  // max_field_bytes); a burst under way is left alone, so a scan arriving meanwhile is
+  // still a scan.
+  void set_field(std::string_view text);
 
  private:
   // The burst under way, decided: a scan, the field's, or nothing (flood). `out` gets what

@@ -1,12 +1,18 @@
-// `comptoir-provision`: puts an appliance into service. For now: `demo`, a demo region.
+// `comptoir-provision`: puts an appliance into service. For now: `demo`, a demo region, and
+// `set-pin`, the technician PIN of the kiosk's technician screen.
 #include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include <charconv>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -15,16 +21,24 @@
 #include "runtime/appliance.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/technician_pin.hpp"
 
 namespace {
 
 constexpr const char *kUsage =
     "Usage: comptoir-provision demo [--data DIR] [--orders N] [--seed N] [--quiet]\n"
+    "       comptoir-provision set-pin [--data DIR] [< file-with-the-PIN]\n"
     "\n"
     "  demo        create a demo region (3 stands, orders in every state) in an empty\n"
     "              data directory, print codes to try and write DIR/demo-codes.json\n"
-    "              (and .tsv), and the demo portal's signing key DIR/demo-portal-key.json\n"
-    "  --orders N  number of orders (default 240, at least 20)\n";
+    "              (and .tsv), and the demo portal's signing key DIR/demo-portal-key.json;\n"
+    "              the technician PIN is 1234\n"
+    "  --orders N  number of orders (default 240, at least 20)\n"
+    "  set-pin     read the technician PIN (4 to 8 digits) from the first line of stdin\n"
+    "              and store its hash in the data directory's cache; on a terminal it\n"
+    "              is asked for twice and not shown\n";
+
+constexpr const char *kDemoPin = "1234";
 
 int usage_error(const std::string &message) {
   std::fprintf(stderr, "comptoir-provision: %s\n\n%s", message.c_str(), kUsage);
@@ -149,17 +163,120 @@ int demo(int argc, char **argv) {
       }
     }
   }
+  if (auto r = comptoir::set_technician_pin(**database, kDemoPin); !r) {
+    std::fprintf(stderr, "comptoir-provision: %s\n",
+                 comptoir::error_message(r.error(), comptoir::Lang::en).c_str());
+    return 1;
+  }
   if (!quiet) {
     std::printf(
         "Demo region created in %s: %lld orders, this appliance serves "
-        "\"La Ferme du Bois Joli\" (stand 1).\n",
-        data_dir.c_str(), static_cast<long long>(options.orders));
+        "\"La Ferme du Bois Joli\" (stand 1).\n"
+        "Code PIN technicien / technician PIN: %s\n",
+        data_dir.c_str(), static_cast<long long>(options.orders), kDemoPin);
     if (!region->codes.empty()) {
       print_table(region->codes);
       std::printf("\nEvery code, with its expected verdict: %s/demo-codes.json\n",
                   data_dir.c_str());
     }
   }
+  return 0;
+}
+
+// The terminal as it was before echo was turned off, for the signal handler: a Ctrl-C at
+// the prompt must not leave the technician's shell without echo.
+termios g_saved_terminal{};
+volatile std::sig_atomic_t g_echo_off = 0;
+
+extern "C" void restore_terminal_and_die(int sig) {
+  if (g_echo_off != 0) ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_terminal);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+// A line from stdin after a prompt on stderr (stdout stays the tool's answer). nullopt at
+// end of input.
+std::optional<std::string> ask(const char *prompt) {
+  std::fputs(prompt, stderr);
+  std::fflush(stderr);
+  std::string line;
+  if (!std::getline(std::cin, line)) {
+    std::fputc('\n', stderr);
+    return std::nullopt;
+  }
+  return line;
+}
+
+// The PIN from a person at a terminal: typed twice, never shown. Echo is off for both
+// questions (the newline still shows), before the first prompt, so nothing typed after a
+// prompt is ever shown or thrown away. Error codes: pin_mismatch, pin_invalid (nothing
+// typed), terminal_unusable.
+comptoir::Result<std::string> pin_from_terminal() {
+  if (::tcgetattr(STDIN_FILENO, &g_saved_terminal) != 0) {
+    return comptoir::make_error("terminal_unusable", "cannot read the terminal's settings");
+  }
+  struct sigaction action {};
+  action.sa_handler = restore_terminal_and_die;
+  sigemptyset(&action.sa_mask);
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(sig, &action, nullptr);
+  termios quiet = g_saved_terminal;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  quiet.c_lflag |= ECHONL;
+  g_echo_off = 1;
+  // TCSAFLUSH: anything typed before the question was shown; it is not taken as the PIN.
+  if (::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
+    g_echo_off = 0;
+    return comptoir::make_error("terminal_unusable", "cannot turn the terminal's echo off");
+  }
+  auto first = ask("Code PIN technicien (4 à 8 chiffres) / technician PIN (4 to 8 digits): ");
+  std::optional<std::string> second;
+  if (first) second = ask("Encore une fois / once more: ");
+  ::tcsetattr(STDIN_FILENO, TCSANOW, &g_saved_terminal);
+  g_echo_off = 0;
+  if (!first || !second) return comptoir::make_error("pin_invalid", "nothing typed");
+  if (*first != *second) return comptoir::make_error("pin_mismatch", "the two PINs differ");
+  return std::move(*first);
+}
+
+// The PIN comes on stdin, not the command line, so it stays out of the shell history and
+// of `ps`: typed at the terminal (twice, unseen) or piped in (its first line).
+int set_pin(int argc, char **argv) {
+  std::string data_dir = comptoir::default_data_dir();
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--data" && i + 1 < argc) {
+      data_dir = argv[++i];
+    } else {
+      return usage_error("unknown or incomplete option: " + std::string(a));
+    }
+  }
+  const auto fail = [](const comptoir::Error &e) {
+    std::fprintf(stderr, "comptoir-provision: %s\n%s\n",
+                 comptoir::error_message(e, comptoir::Lang::fr).c_str(),
+                 comptoir::error_message(e, comptoir::Lang::en).c_str());
+    return 1;
+  };
+  const std::string db_path = data_dir + "/" + comptoir::db::Database::kFileName;
+  auto lock = comptoir::DataDirLock::acquire(data_dir);
+  if (!lock) return fail(lock.error());
+  // Only an appliance already provisioned (or a demo) gets a PIN: no new empty cache here.
+  // Checked before asking, so nobody types a PIN twice to learn that.
+  auto database = comptoir::db::Database::open(db_path, {.create = false});
+  if (!database) return fail(database.error());
+  std::string pin;
+  if (::isatty(STDIN_FILENO) != 0) {
+    auto typed = pin_from_terminal();
+    if (!typed) return fail(typed.error());
+    pin = std::move(*typed);
+  } else {
+    std::getline(std::cin, pin);
+  }
+  if (!pin.empty() && pin.back() == '\r') pin.pop_back();
+  if (auto r = comptoir::set_technician_pin(**database, pin); !r) return fail(r.error());
+  std::printf(
+      "Code PIN technicien enregistré dans %s : il ouvre l'écran technicien du kiosque.\n"
+      "Technician PIN saved in %s: it opens the kiosk's technician screen.\n",
+      data_dir.c_str(), data_dir.c_str());
   return 0;
 }
 
@@ -171,6 +288,7 @@ int run(int argc, char **argv) {
     return argc < 2 ? 2 : 0;
   }
   if (std::string_view(argv[1]) == "demo") return demo(argc, argv);
+  if (std::string_view(argv[1]) == "set-pin") return set_pin(argc, argv);
   return usage_error("unknown command: " + std::string(argv[1]));
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "drivers/wedge_assembler.hpp"
@@ -28,9 +29,13 @@ class SdlWedgeInput {
   void tick(std::uint32_t now_ms, std::vector<drivers::WedgeOutput> &out);
   // How long SDL_WaitEventTimeout may wait before tick() is due; -1: nothing pending.
   int wait_ms(std::uint32_t now_ms);
+  // A burst's keys are still coming: draw after it, not in the middle of it.
+  bool in_burst() const { return assembler_.in_burst(); }
 
   const std::string &field() const { return assembler_.field(); }
   void clear_field() { assembler_.clear_field(); }
+  // The on-screen keypad edited the field: the physical keyboard goes on from there.
+  void set_field(std::string_view text) { assembler_.set_field(text); }
 
  private:
   // SDL's millisecond ticks (events' timestamps, SDL_GetTicks) on the assembler's clock,

@@ -5,9 +5,34 @@
 #include <set>
 #include <variant>
 
+#include "runtime/local_time.hpp"
 #include "runtime/uuid.hpp"
 
 namespace comptoir {
+namespace {
+
+// Why an order of the day needs a person, or "" when it does not: the last handover left
+// lines missing; a refusal and no handover standing after it; cancelled; no-show, once a
+// scan would no longer hand it over (its window and the late grace are over: the list
+// must not call someone absent whom the counter would still serve).
+std::string day_problem(const OrderListItem &item, const db::Order &order,
+                        const std::vector<db::HandoverEvent> &events, const ScanContext &context) {
+  if (item.collected) return item.partial ? "partial" : "";
+  // Not collected, so no handover stands: one after the refusal was undone, which puts
+  // the refusal back in force.
+  const bool refused = std::any_of(events.begin(), events.end(), [](const db::HandoverEvent &e) {
+    return e.kind == db::EventKind::refused;
+  });
+  if (refused) return "refused";
+  if (order.status == db::OrderStatus::cancelled) return "cancelled";
+  if (item.kind == VerdictKind::expired ||
+      order.pickup_until + context.policy.late_grace_s < context.now_s) {
+    return "no_show";
+  }
+  return "";
+}
+
+}  // namespace
 
 PickupService::PickupService(db::Database &db, const Clock &clock, Identity identity, Policy policy)
     : cache_(db.connection()),
@@ -244,10 +269,25 @@ Result<HandoverReceipt> PickupService::refuse(std::string_view order_number,
 }
 
 Result<HandoverReceipt> PickupService::undo_last(std::string_view staff) {
+  return undo_handover(std::nullopt, staff);
+}
+
+Result<HandoverReceipt> PickupService::undo(std::string_view event_id, std::string_view staff) {
+  return undo_handover(event_id, staff);
+}
+
+Result<HandoverReceipt> PickupService::undo_handover(std::optional<std::string_view> event_id,
+                                                     std::string_view staff) {
   auto last = ledger_.last_handover(identity_.device_id);
   if (!last) return last.error();
   if (!*last) return make_error("nothing_to_undo", "no handover on this device to undo");
   const db::HandoverEvent &done = **last;
+  // A named event that is no longer the last handover (another was made since, or it is
+  // a refusal, or it is undone already) is never swapped for the one that is.
+  if (event_id && *event_id != done.uuid) {
+    return make_error("nothing_to_undo",
+                      "event " + std::string(*event_id) + " is not this device's last handover");
+  }
   const std::int64_t age_ms = clock_.wall_ms() - done.wall_ms;
   if (age_ms < 0 || age_ms > kUndoWindowMs) {
     return make_error("undo_too_late", done.uuid);
@@ -286,7 +326,117 @@ Result<DeskStatus> PickupService::status() {
   auto waiting = ledger_.outbox_size();
   if (!waiting) return waiting.error();
   s.events_waiting = *waiting;
+  const LocalDay day = local_day(clock_.wall_ms() / 1000);
+  auto today = ledger_.handovers_between(day.start * 1000, day.end * 1000);
+  if (!today) return today.error();
+  s.collected_today = static_cast<std::int64_t>(today->size());
+  auto last_pull = cache_.sync_state("last_pull_ms");
+  if (!last_pull) return last_pull.error();
+  if (*last_pull) {
+    // Written by the sync agent; anything but a whole number means "unknown", not an error
+    // that would keep the kiosk from starting.
+    const std::string &text = **last_pull;
+    std::int64_t ms = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+    if (ec == std::errc() && end == text.data() + text.size() && ms >= 0) s.last_sync_ms = ms;
+  }
   return s;
+}
+
+OrderListItem PickupService::list_item(const db::ListedOrder &listed,
+                                       std::vector<db::HandoverEvent> events,
+                                       const ScanContext &context) const {
+  const db::Order &o = listed.order;
+  OrderListItem item;
+  item.id = o.id;
+  item.number = o.number;
+  item.customer = o.customer;
+  item.pickup_from = o.pickup_from;
+  item.pickup_until = o.pickup_until;
+  item.due_cents = std::max<std::int64_t>(o.due_cents, 0);
+  item.line_count = listed.line_count;
+  if (auto collection = effective_collection(o, events)) {
+    item.collected = true;
+    // A collection the portal reports without a time has none, not 1970-01-01.
+    if (collection->here || o.collected_at_ms.value_or(0) > 0) {
+      item.collected_ms = collection->wall_ms;
+    }
+    item.partial = collection->partial;
+  }
+  // The same rules as a scan of its number; lines do not change the verdict, so the order
+  // is validated without reading them.
+  const std::optional<OrderFacts> facts(OrderFacts{o, std::nullopt, std::move(events), true});
+  item.kind = validate(codes::OrderNumberScan{o.number}, facts, context).kind;
+  return item;
+}
+
+Result<std::vector<OrderListItem>> PickupService::search(std::string_view query,
+                                                         std::size_t limit) {
+  query = trim_spaces(query);
+  // Characters, not bytes: "é" alone is one.
+  const std::size_t chars = utf8_length(query);
+  if (chars < 2) return std::vector<OrderListItem>();
+  auto found = cache_.search(identity_.stand_id, query, limit);
+  if (!found) return found.error();
+  const ScanContext ctx = context();
+  std::vector<OrderListItem> out;
+  out.reserve(found->size());
+  for (const db::ListedOrder &listed : *found) {
+    auto events = ledger_.events_for_order(listed.order.id);
+    if (!events) return events.error();
+    out.push_back(list_item(listed, std::move(*events), ctx));
+  }
+  return out;
+}
+
+Result<DayReport> PickupService::today() {
+  const ScanContext ctx = context();
+  const LocalDay day = local_day(ctx.now_s);
+  DayReport report;
+  report.day_start = day.start;
+  auto orders = cache_.in_window(identity_.stand_id, day.start, day.end);
+  if (!orders) return orders.error();
+  // One query for the ledger of every order of the day, not one per order.
+  auto events = ledger_.events_for_window(identity_.stand_id, day.start, day.end);
+  if (!events) return events.error();
+  // Events come by order id; orders by pickup time, which the buckets keep.
+  std::vector<std::size_t> first_event;  // index into *events, per order id below
+  std::vector<std::int64_t> ids;
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    if (ids.empty() || ids.back() != (*events)[i].order_id) {
+      ids.push_back((*events)[i].order_id);
+      first_event.push_back(i);
+    }
+  }
+  for (const db::ListedOrder &listed : *orders) {
+    std::vector<db::HandoverEvent> mine;
+    const auto at = std::lower_bound(ids.begin(), ids.end(), listed.order.id);
+    if (at != ids.end() && *at == listed.order.id) {
+      for (std::size_t i = first_event[static_cast<std::size_t>(at - ids.begin())];
+           i < events->size() && (*events)[i].order_id == listed.order.id; ++i) {
+        mine.push_back(std::move((*events)[i]));
+      }
+    }
+    std::vector<db::HandoverEvent> copy = mine;
+    OrderListItem item = list_item(listed, std::move(copy), ctx);
+    item.problem = day_problem(item, listed.order, mine, ctx);
+    if (!item.problem.empty()) {
+      report.problems.push_back(std::move(item));
+    } else if (item.collected) {
+      report.collected.push_back(std::move(item));
+    } else {
+      report.pending.push_back(std::move(item));
+    }
+  }
+
+  // Every handover of the ledger, token-only orders' included: they count here though no
+  // list above shows them (no order row until the sync brings it).
+  auto handovers = ledger_.handovers_between(day.start * 1000, day.end * 1000);
+  if (!handovers) return handovers.error();
+  for (const db::HandoverEvent &e : *handovers) {
+    ++report.per_hour[static_cast<std::size_t>(local_hour(e.wall_ms / 1000))];
+  }
+  return report;
 }
 
 }  // namespace comptoir

@@ -13,6 +13,7 @@
 #include "db/handover_ledger.hpp"
 #include "db/key_store.hpp"
 #include "db/order_cache.hpp"
+#include "pickup/desk.hpp"
 #include "pickup/scan_debouncer.hpp"
 #include "pickup/validate.hpp"
 #include "pickup/verdict.hpp"
@@ -25,26 +26,6 @@ struct Identity {
   std::string device_id;
 };
 
-struct HandoverReceipt {
-  db::EventKind kind = db::EventKind::full;
-  std::string event_id;
-  std::int64_t order_id = 0;
-  std::string order_number;
-  std::vector<int> lines_handed;
-  std::vector<int> lines_missing;
-  std::string reason;
-  std::string undone_event;  // for undo
-  std::int64_t wall_ms = 0;
-};
-
-struct DeskStatus {
-  std::int64_t ready = 0;      // ready or payment due, not collected
-  std::int64_t not_ready = 0;  // pending at the portal
-  std::int64_t collected = 0;  // here or elsewhere
-  std::int64_t cancelled = 0;
-  std::int64_t events_waiting = 0;  // in the outbox, not yet acknowledged by the portal
-};
-
 class PickupService {
  public:
   static constexpr std::int64_t kUndoWindowMs = 2 * 60 * 1000;
@@ -53,9 +34,9 @@ class PickupService {
   static constexpr std::int64_t kTypedFailureWindowNs = 60'000'000'000;
   static constexpr std::int64_t kTypedPauseNs = 30'000'000'000;
 
-  PickupService(db::Database &db, const Clock &clock, Identity identity,
-                Policy policy = {});  // Errors only when the cache cannot be read; every input gets
-                                      // a Verdict otherwise.
+  PickupService(db::Database &db, const Clock &clock, Identity identity, Policy policy = {});
+
+  // Errors only when the cache cannot be read; every input gets a Verdict otherwise.
   Result<Verdict> scan(std::string_view text);
 
   // Reads the portal's keys from the cache again (after a sync changed them).
@@ -71,20 +52,41 @@ class PickupService {
   // Undoes this device's last handover if it is under 2 minutes old.
   // Error codes: nothing_to_undo, undo_too_late, and the write errors.
   Result<HandoverReceipt> undo_last(std::string_view staff);
+  // Undoes the handover `event_id` only if it is still this device's last handover, not
+  // undone and under 2 minutes old: an undo button always takes back what it names.
+  // Error codes: nothing_to_undo (it is not the last handover any more, or is undone),
+  // undo_too_late, and the write errors.
+  Result<HandoverReceipt> undo(std::string_view event_id, std::string_view staff);
 
   // After a deliberate staff action the next read of the same code is a new scan, not a
   // scanner's double read (an automatic handover does not count: the double read must
   // still not say already_collected).
-  void reset_double_read_filter();  // The verdict an order would get if scanned now (no debouncing,
-                                    // no scan id). "#ID" names
+  void reset_double_read_filter();
+
+  // The verdict an order would get if scanned now (no debouncing, no scan id). "#ID" names
   // an order by its id: one not synced yet is known from a token scanned earlier.
   Result<Verdict> check_order(std::string_view order_number);
   Result<DeskStatus> status();
+
+  // Orders of this stand whose number or customer name contains `query` (case- and
+  // accent-insensitive: "helene" finds "Hélène", "104" finds "C-104217"), numbers that start
+  // with it first, then by pickup time; at most `limit`. A query under 2 characters finds
+  // nothing. Error codes: database_error.
+  Result<std::vector<OrderListItem>> search(std::string_view query, std::size_t limit = 20);
+  // The stand's day (local time, the clock's day): orders whose pickup window touches it,
+  // sorted into pending, collected and problems, and this appliance's handovers per hour.
+  // A handover of an order known from its token only (not synced yet) counts in per_hour
+  // and in status().collected_today, but is in no list: there is no order row to list.
+  // The sync issue reconciles them when the portal sends the order.
+  Result<DayReport> today();
 
   const Identity &identity() const { return identity_; }
 
  private:
   Result<OrderFacts> facts_for(const db::Order &order, bool in_cache);
+  // A list row for an order of this stand, from its ledger events (oldest first).
+  OrderListItem list_item(const db::ListedOrder &listed, std::vector<db::HandoverEvent> events,
+                          const ScanContext &context) const;
   void remember_unsynced(const codes::TokenFields &token);
   bool typed_entry_paused(std::int64_t mono_ns) const;
   void count_typed_failure(std::int64_t mono_ns);
@@ -92,6 +94,9 @@ class PickupService {
   ScanContext context() const;
   std::string event_id_for(std::int64_t order_id);
   Result<HandoverReceipt> record(const db::HandoverEvent &event, std::string order_number);
+  // undo_last (no event named) and undo (only that event).
+  Result<HandoverReceipt> undo_handover(std::optional<std::string_view> event_id,
+                                        std::string_view staff);
 
   db::OrderCache cache_;
   db::HandoverLedger ledger_;

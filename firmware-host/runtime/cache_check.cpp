@@ -1,3 +1,4 @@
+// The background check of the order cache; see cache_check.hpp.
 #include "runtime/cache_check.hpp"
 
 #include <sys/resource.h>
@@ -11,7 +12,7 @@ CacheCheck::CacheCheck(std::string db_path, std::function<void(const Error &)> o
   thread_ = std::thread([this, path = std::move(db_path), cb = std::move(on_failure)] {
     // Scans come first: the check yields the CPU to them.
     (void)setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), 10);
-    auto r = db::Database::check_everything(path);
+    auto r = check_whole_cache(path);
     if (r) {
       state_ = State::ok;
       return;
@@ -36,6 +37,10 @@ void CacheCheck::wait() {
 Error CacheCheck::error() const {
   std::lock_guard lock(mutex_);
   return error_;
+}
+
+Result<void> check_whole_cache(const std::string &db_path) {
+  return db::Database::check_everything(db_path);
 }
 
 std::string_view to_string(CacheCheck::State state) {

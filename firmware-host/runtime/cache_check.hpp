@@ -36,4 +36,9 @@ class CacheCheck {
 
 std::string_view to_string(CacheCheck::State state);
 
+// The same full check, run now on the calling thread over its own read-only connection
+// (the technician's self-test runs it on a thread of its own). For callers above the
+// database layer, which name no db type.
+Result<void> check_whole_cache(const std::string &db_path);
+
 }  // namespace comptoir

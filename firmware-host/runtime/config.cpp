@@ -220,7 +220,7 @@ Result<Config> parse_config(const std::string &text, const std::string &name) {
                                             std::string(e.description()));
   }
   try {
-    warn_unknown(root, {"appliance", "scanners", "feedback"}, "", name, config);
+    warn_unknown(root, {"appliance", "scanners", "feedback", "kiosk"}, "", name, config);
     if (const toml::node *node = root.get("appliance")) {
       const toml::table *a = node->as_table();
       if (!a) throw Invalid{where(*node, name) + ": appliance must be a [appliance] table"};
@@ -243,6 +243,17 @@ Result<Config> parse_config(const std::string &text, const std::string &name) {
       if (!f) throw Invalid{where(*node, name) + ": feedback must be a [feedback] table"};
       warn_unknown(*f, {"sound"}, "[feedback]", name, config);
       config.sound = get_bool(*f, "sound", config.sound, "[feedback]", name);
+    }
+    if (const toml::node *node = root.get("kiosk")) {
+      const toml::table *k = node->as_table();
+      if (!k) throw Invalid{where(*node, name) + ": kiosk must be a [kiosk] table"};
+      const std::string ks = "[kiosk]";
+      warn_unknown(*k, {"renderer", "verdict_seconds"}, ks, name, config);
+      KioskConfig &kiosk = config.kiosk;
+      kiosk.renderer = get_string(*k, "renderer", kiosk.renderer, ks, name);
+      check_choice(*k, "renderer", kiosk.renderer, {"software", "accelerated", "auto"}, ks, name);
+      kiosk.verdict_seconds =
+          get_int(*k, "verdict_seconds", kiosk.verdict_seconds, 3, 600, ks, name);
     }
   } catch (const Invalid &e) {
     return make_error("config_invalid", e.what);

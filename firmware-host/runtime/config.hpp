@@ -1,5 +1,6 @@
 // The appliance's configuration file (TOML, /etc/comptoir/comptoir.toml by default): which
-// scanner readers are on, on which devices, with which keyboard layout; the camera; sound.
+// scanner readers are on, on which devices, with which keyboard layout; the camera; sound;
+// the kiosk screen.
 // Parsed once at start into plain values. A missing file means the defaults; a file that
 // cannot be read or says something invalid is an error naming the line and the fix; an
 // unknown key is a warning (a typo must not keep a counter from opening).
@@ -57,12 +58,21 @@ struct ScannersConfig {
   CameraConfig camera;
 };
 
+// The kiosk screen (ui/).
+struct KioskConfig {
+  // "software" (SDL's software renderer: ~13 MB RSS), "accelerated" (GPU; under Xvfb that
+  // is Mesa llvmpipe, ~100 MB), or "auto" (SDL's choice). --renderer overrides it.
+  std::string renderer = "software";
+  int verdict_seconds = 15;  // how long a verdict stays before the scan screen returns
+};
+
 struct Config {
   std::string path;  // the file read; empty when none (defaults)
   std::optional<std::string> data_dir;
   std::optional<std::string> lang;  // "fr" or "en"
   bool sound = true;                // good and bad tones, when the appliance has audio
   ScannersConfig scanners;
+  KioskConfig kiosk;
   std::vector<std::string> warnings;  // unknown keys, for the log
 };
 

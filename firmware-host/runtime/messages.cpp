@@ -118,8 +118,14 @@ std::string verdict_message(const Verdict &v, Lang lang) {
                 "Order cancelled: hand nothing over; the customer can contact the portal.");
     case VerdictKind::wrong_stand: {
       const StandRef &s = *v.collect_at;
-      const std::string where = s.name.empty() ? "#" + std::to_string(s.id)
-                                               : s.name + (s.place.empty() ? "" : ", " + s.place);
+      std::string where = s.name;
+      if (where.empty()) {
+        // Not "#" + to_string(): GCC 12 at -O3 warns there (-Wrestrict, a false positive).
+        where = "#";
+        where.append(std::to_string(s.id));
+      } else if (!s.place.empty()) {
+        where.append(", ").append(s.place);
+      }
       return tr(lang, "Commande à retirer ailleurs : " + where + ". Indiquez-le au client.",
                 "To be collected at another stand: " + where + ". Tell the customer.");
     }
@@ -266,8 +272,12 @@ std::string error_message(const Error &e, Lang lang) {
     return tr(lang, "Cette remise est déjà enregistrée.", "This handover is already recorded.");
   if (c == "disk_full")
     return tr(lang,
-              "Disque plein : rien n'a été enregistré. Libérez de la place, puis recommencez.",
-              "Disk full: nothing was recorded. Free some space, then try again.");
+              // Counter staff cannot free space; they can keep the goods or write the
+              // handover down until the technician comes.
+              "Disque plein : rien n'a été enregistré. Ne remettez pas la commande (ou notez la "
+              "remise sur papier) et appelez le technicien.",
+              "Disk full: nothing was recorded. Do not hand the order over (or note the "
+              "handover on paper) and call the technician.");
   if (c == "cache_damaged")
     return tr(lang,
               "Cache des commandes endommagé (" + d +
@@ -311,6 +321,39 @@ std::string error_message(const Error &e, Lang lang) {
               "Commande inconnue « " + d + " » : utilisez :handover, :refuse, :undo ou :status.",
               "Unknown command \"" + d + "\": use :handover, :refuse, :undo or :status.");
   if (c == "usage") return tr(lang, "Utilisation : " + d, "Usage: " + d);
+  if (c == "database_missing")
+    return tr(lang,
+              "Aucune base Comptoir ici (" + d +
+                  ") : vérifiez --data, ou provisionnez d'abord l'appareil (« comptoir-provision "
+                  "demo --data DOSSIER » pour essayer).",
+              "No Comptoir database here (" + d +
+                  "): check --data, or provision the appliance first (\"comptoir-provision demo "
+                  "--data DIR\" to try it).");
+  if (c == "pin_invalid")
+    return tr(lang, "Le code PIN technicien doit faire 4 à 8 chiffres : choisissez-en un autre.",
+              "The technician PIN must be 4 to 8 digits: choose another one.");
+  if (c == "pin_mismatch")
+    return tr(lang, "Les deux codes PIN saisis diffèrent : rien n'a été changé. Recommencez.",
+              "The two PINs typed differ: nothing was changed. Try again.");
+  if (c == "terminal_unusable")
+    return tr(lang,
+              "Ce terminal ne permet pas de masquer le code PIN : rien n'a été changé. "
+              "Passez-le par un fichier (« comptoir-provision set-pin --data DOSSIER < "
+              "fichier »).",
+              "This terminal cannot hide the PIN: nothing was changed. Pass it through a file "
+              "(\"comptoir-provision set-pin --data DIR < file\").");
+  if (c == "no_pin")
+    return tr(lang,
+              "Aucun code PIN technicien n'est défini : lancez « comptoir-provision set-pin "
+              "--data DOSSIER ».",
+              "No technician PIN is set: run \"comptoir-provision set-pin --data DIR\".");
+  if (c == "pin_unusable")
+    return tr(lang,
+              // The detail (a damaged hash, libsodium) is English and for the log only.
+              "Le code PIN technicien enregistré ne peut pas être vérifié : définissez-le à "
+              "nouveau avec « comptoir-provision set-pin --data DOSSIER ».",
+              "The stored technician PIN cannot be checked: set it again with "
+              "\"comptoir-provision set-pin --data DIR\".");
   if (c == "config_invalid")
     return tr(lang, "Fichier de configuration incorrect (" + d + ") : corrigez cette ligne.",
               "Invalid configuration file (" + d + "): correct that line.");

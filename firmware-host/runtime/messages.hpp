@@ -8,7 +8,7 @@
 
 #include "db/result.hpp"
 #include "drivers/scan_event.hpp"
-#include "pickup/pickup_service.hpp"
+#include "pickup/desk.hpp"
 #include "pickup/verdict.hpp"
 
 namespace comptoir {

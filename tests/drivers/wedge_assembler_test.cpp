@@ -285,3 +285,59 @@ TEST_CASE("several characters in one text event count as typed at once") {
   CHECK(k.typed() == Strings{"K7Q"});
   CHECK(k.scans().empty());
 }
+
+TEST_CASE("set_field: the keypad's edits and the keyboard's typing share one field") {
+  Keyboard k;
+  k.type("K7", 150ms);
+  k.advance(150ms);
+  // The keypad added "Q" and took nothing away: the keyboard goes on from "K7Q".
+  k.w.set_field("K7Q");
+  k.type("M", 150ms);
+  k.backspace(150ms);
+  k.backspace(150ms);
+  CHECK(k.w.field() == "K7");
+  k.w.set_field("K7QM9X2D4R1");
+  k.enter(150ms);
+  CHECK(k.typed() == Strings{"K7QM9X2D4R1"});
+  CHECK(k.w.field().empty());
+
+  // Bounded as typing is, and never cutting a character in two.
+  k.w.set_field(std::string(WedgeOptions{}.max_field_bytes - 1, 'x') + "é");
+  CHECK(k.w.field() == std::string(WedgeOptions{}.max_field_bytes - 1, 'x'));
+  k.w.set_field("");
+  CHECK(k.w.field().empty());
+
+  // A scanner's burst under way when the keypad sets the field stays a scan, and the field
+  // keeps what the keypad set.
+  k.type("Zo", 150ms, 1s);
+  k.advance(150ms);
+  k.type("C-104217", 1ms, 200ms);
+  k.w.set_field("AB");
+  k.enter(1ms);
+  CHECK(k.scans() == Strings{"C-104217"});
+  CHECK(k.w.field() == "AB");
+}
+
+TEST_CASE("in_burst: true while a burst's keys come, false once it is settled") {
+  Keyboard k;
+  CHECK_FALSE(k.w.in_burst());
+  // A scanner's burst: in a burst until its Enter, then not.
+  k.type("C-104217", 1ms, 1s);
+  CHECK(k.w.in_burst());
+  k.enter(1ms);
+  CHECK_FALSE(k.w.in_burst());
+  CHECK(k.scans() == Strings{"C-104217"});
+  // A person's key: in a burst for key_gap, then in the field and settled.
+  k.type("K", 150ms);
+  CHECK(k.w.in_burst());
+  k.advance(WedgeOptions{}.key_gap + 1ms);
+  CHECK_FALSE(k.w.in_burst());
+  CHECK(k.w.field() == "K");
+  // A scan with no Enter: in a burst until its quiet gap ends it.
+  k.type("C-104218", 1ms, 1s);
+  k.advance(WedgeOptions{}.scan_gap - 10ms);
+  CHECK(k.w.in_burst());
+  k.advance(20ms);
+  CHECK_FALSE(k.w.in_burst());
+  CHECK(k.scans() == Strings{"C-104217", "C-104218"});
+}

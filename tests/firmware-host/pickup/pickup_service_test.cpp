@@ -506,6 +506,80 @@ TEST_CASE("a second undo does not reach back to the handover before") {
   CHECK(v->kind == VerdictKind::already_collected);
 }
 
+TEST_CASE("undo(event_id) takes back only the handover it names") {
+  ServiceFixture f;
+  const auto &a = f.code("ready", 0);
+  const auto &b = f.code("ready", 1);
+  const HandoverReceipt handed = done(f.service->hand_over(a.order_number, {}, "Léa"));
+
+  SUBCASE("hand over A, refuse B, undo the refusal's receipt: nothing, A stands") {
+    const HandoverReceipt refusal = done(f.service->refuse(b.order_number, "absent", "Léa"));
+    auto r = f.service->undo(refusal.event_id, "Léa");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "nothing_to_undo");
+    CHECK(f.events() == 2);
+    auto v = f.service->check_order(a.order_number);
+    REQUIRE(v.ok());
+    CHECK(v->kind == VerdictKind::already_collected);
+    // The refusal does not hide A: undoing A by its id still works.
+    const HandoverReceipt undo = done(f.service->undo(handed.event_id, "Léa"));
+    CHECK(undo.undone_event == handed.event_id);
+    CHECK(undo.order_number == a.order_number);
+  }
+  SUBCASE("hand over A then B: undoing A is refused, B stands, B can be undone") {
+    const HandoverReceipt second = done(f.service->hand_over(b.order_number, {}, "Léa"));
+    auto r = f.service->undo(handed.event_id, "Léa");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "nothing_to_undo");
+    CHECK(f.events() == 2);
+    for (const auto *c : {&a, &b}) {
+      auto v = f.service->check_order(c->order_number);
+      REQUIRE(v.ok());
+      CHECK(v->kind == VerdictKind::already_collected);
+    }
+    const HandoverReceipt undo = done(f.service->undo(second.event_id, ""));
+    CHECK(undo.kind == db::EventKind::undo);
+    CHECK(undo.undone_event == second.event_id);
+  }
+  SUBCASE("undone already: a second press is nothing_to_undo") {
+    done(f.service->undo(handed.event_id, "Léa"));
+    auto r = f.service->undo(handed.event_id, "Léa");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "nothing_to_undo");
+    CHECK(f.events() == 2);
+  }
+  SUBCASE("an unknown or empty id is nothing_to_undo") {
+    for (const char *id : {"", "0190a5b4-0000-7000-8000-000000000000"}) {
+      auto r = f.service->undo(id, "Léa");
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error().code == "nothing_to_undo");
+    }
+    CHECK(f.events() == 1);
+  }
+  SUBCASE("the named last handover, over 2 minutes old: undo_too_late") {
+    f.clock.advance_ms(PickupService::kUndoWindowMs + 1);
+    auto r = f.service->undo(handed.event_id, "Léa");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "undo_too_late");
+    CHECK(f.events() == 1);
+  }
+  SUBCASE("at exactly 2 minutes it is still undone") {
+    f.clock.advance_ms(PickupService::kUndoWindowMs);
+    CHECK(done(f.service->undo(handed.event_id, "Léa")).undone_event == handed.event_id);
+  }
+}
+
+TEST_CASE("undo(event_id) does not undo another device's handover") {
+  ServiceFixture f;
+  const auto &a = f.code("ready", 0);
+  PickupService other(*f.database, f.clock, Identity{f.region.local_stand, "caisse-2"});
+  const HandoverReceipt handed = done(other.hand_over(a.order_number, {}, "Léa"));
+  auto r = f.service->undo(handed.event_id, "Léa");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "nothing_to_undo");
+  CHECK(f.events() == 1);
+}
+
 TEST_CASE("a handover retried after a failed write keeps the scan's event id") {
   ServiceFixture f;
   const auto &c = f.code("ready");
