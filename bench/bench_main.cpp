@@ -50,6 +50,7 @@
 #include <variant>
 #include <vector>
 
+#include "bench/bench_support.hpp"
 #include "bench/stats.hpp"
 #include "codes/pickup_token.hpp"
 #include "codes/scanned_code.hpp"
@@ -88,28 +89,18 @@ constexpr auto kOpenTimeout = 30s;  // start-up plus the first verdict
 constexpr auto kSlowTimeout = 60s;  // :status counts every order
 constexpr auto kExitTimeout = 60s;  // comptoir waits for its background cache check
 
-struct Failure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+using comptoir::bench::error_text;
+using comptoir::bench::fail;
+using comptoir::bench::Failure;
+using comptoir::bench::load_average;
+using comptoir::bench::rounded;
 
-[[noreturn]] void fail(const std::string &why) {
-  throw Failure(why);
-}
-
-void note(const std::string &text) {
-  std::fprintf(stderr, "comptoir-bench: %s\n", text.c_str());
-}
+constexpr comptoir::bench::Note note{"comptoir-bench"};
 
 std::string fixed(double value, int decimals = 1) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
   return buf;
-}
-
-// Rounded to `decimals` places, without binary noise in the JSON (4.1, not 4.1000000000000005).
-double rounded(double value, int decimals = 1) {
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
 }
 
 void emit(const ordered_json &figure) {
@@ -125,13 +116,6 @@ std::int64_t wall_s() {
   return comptoir::SystemClock().wall_ms() / 1000;
 }
 
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return a + " " + b + " " + c;
-}
-
 // "load average 1.02 0.80 0.41, CPU pressure 12.5 %": how busy the machine was, since the
 // tails of the latencies depend on it (two cores, shared).
 std::string machine_load() {
@@ -142,10 +126,6 @@ std::string machine_load() {
     out += ", CPU pressure (some, avg10) " + avg10.substr(6) + " %";
   }
   return out;
-}
-
-std::string error_text(const comptoir::Error &e) {
-  return e.code + (e.detail.empty() ? "" : ": " + e.detail);
 }
 
 // --- statistics -------------------------------------------------------------------------
@@ -161,10 +141,10 @@ std::string describe_us(const Summary &s) {
 ordered_json latency_figure(const std::string &name, const Summary &s, std::optional<int> target) {
   ordered_json j;
   j["name"] = name;
-  j["value"] = rounded(s.p99);
+  j["value"] = rounded(s.p99, 1);
   j["unit"] = "us";
-  j["p50"] = rounded(s.p50);
-  j["p99"] = rounded(s.p99);
+  j["p50"] = rounded(s.p50, 1);
+  j["p99"] = rounded(s.p99, 1);
   j["n"] = s.n;
   if (target) j["target"] = *target;
   return j;
@@ -197,16 +177,9 @@ class Child {
     posix_spawn_file_actions_adddup2(&actions, in[0], STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
     // This process ignores SIGPIPE; comptoir gets the default back.
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+    const comptoir::bench::DefaultSigpipe attr;
     const int rc =
-        ::posix_spawn(&pid_, argv_text[0].c_str(), &actions, &attr, argv.data(), environ);
-    posix_spawnattr_destroy(&attr);
+        ::posix_spawn(&pid_, argv_text[0].c_str(), &actions, attr.get(), argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     ::close(in[0]);
     ::close(out[1]);
@@ -420,28 +393,12 @@ void write_file_durably(const fs::path &path, const std::string &content) {
   fsync_path(path.parent_path(), true);
 }
 
-// A demo cache in `dir`, made as comptoir-provision does, then checkpointed and closed, so
-// comptoir.db holds everything and no WAL is left.
+// A demo cache made afresh in `dir` (see comptoir::bench::generate_demo).
 void generate_demo(const fs::path &dir, std::int64_t orders, std::int64_t now_s) {
   std::error_code ec;
   fs::remove_all(dir, ec);
   if (ec) fail("cannot clear " + dir.string() + ": " + ec.message());
-  fs::create_directories(dir, ec);
-  if (ec) fail("cannot create " + dir.string() + ": " + ec.message());
-  // With the stand given, open_appliance also records a device id, as the first start of
-  // comptoir would: the measured opens then write nothing.
-  auto appliance = comptoir::open_appliance(dir.string(), kLocalStand);
-  if (!appliance)
-    fail("cannot open a cache in " + dir.string() + ": " + error_text(appliance.error()));
-  comptoir::provisioning::DemoOptions options;
-  options.orders = orders;
-  options.seed = kDemoSeed;
-  options.now_s = now_s;
-  auto region = comptoir::provisioning::create_demo(*appliance->db, options);
-  if (!region) fail("create_demo failed in " + dir.string() + ": " + error_text(region.error()));
-  if (auto r = appliance->db->connection().exec("PRAGMA wal_checkpoint(TRUNCATE)"); !r) {
-    fail("checkpoint of " + dir.string() + " failed: " + error_text(r.error()));
-  }
+  comptoir::bench::generate_demo(dir, orders, kDemoSeed, kLocalStand, now_s);
 }
 
 // The pristine 1,000,000-order cache: reused when its marker says it is complete and
@@ -475,7 +432,7 @@ fs::path ensure_big_cache(const fs::path &root) {
                  {"seed", kDemoSeed},
                  {"now_s", now_s},
                  {"schema_version", comptoir::db::latest_schema_version()},
-                 {"generation_s", rounded(seconds)}};
+                 {"generation_s", rounded(seconds, 1)}};
   write_file_durably(dir / kMarkerName, marker.dump(1) + "\n");
   note("generated in " + fixed(seconds) + " s");
   return dir;
@@ -682,10 +639,10 @@ void run(const Options &options) {
     const Summary s = summarize(ms);
     ordered_json j;
     j["name"] = "cache_open_ms";
-    j["value"] = rounded(s.median);
+    j["value"] = rounded(s.median, 1);
     j["unit"] = "ms";
-    j["min"] = rounded(s.min);
-    j["max"] = rounded(s.max);
+    j["min"] = rounded(s.min, 1);
+    j["max"] = rounded(s.max, 1);
     j["n"] = s.n;
     j["target"] = 200;
     emit(j);
@@ -843,7 +800,7 @@ void run(const Options &options) {
     if (orders <= 0) fail("the pristine cache holds no orders");
     ordered_json j;
     j["name"] = "cache_bytes_per_order";
-    j["value"] = rounded(static_cast<double>(bytes) / static_cast<double>(orders));
+    j["value"] = rounded(static_cast<double>(bytes) / static_cast<double>(orders), 1);
     j["unit"] = "B";
     j["n"] = orders;
     j["lines_per_order"] = rounded(static_cast<double>(lines) / static_cast<double>(orders), 2);

@@ -19,6 +19,10 @@ COMPTOIR_BUILD_PACKAGES=(
   umockdev libumockdev-dev zbar-tools
   # the keyboard-wedge end-to-end test: a real X server and a scanner's fast typing
   xvfb xdotool
+  # the kiosk window: Dear ImGui 1.86 (its pkg-config needs stb; libstb0 at run time), DejaVu
+  # fonts, gettext catalogs (msgfmt, xgettext); its e2e screenshots (ImageMagick) and the
+  # kiosk benchmark's XTest typing (libx11, libxtst)
+  libimgui-dev libstb0 fonts-dejavu-core gettext imagemagick libx11-dev libxtst-dev
   # libFuzzer (scripts/test's fuzz step): clang 14 and its runtime libraries
   clang-14 libclang-rt-14-dev
 )

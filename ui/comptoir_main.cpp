@@ -1,5 +1,6 @@
-// `comptoir`: the appliance's program. The kiosk screen lands here with its own issue;
-// for now it runs the headless mode.
+// `comptoir`: the appliance's program. With no mode it opens the kiosk screen (full screen,
+// or --windowed); --headless serves stdin and the scanners with no screen; --list-devices
+// shows the scanners found.
 #include <unistd.h>
 
 #include <charconv>
@@ -14,21 +15,32 @@
 #include "runtime/appliance.hpp"
 #include "runtime/config.hpp"
 #include "runtime/scanners.hpp"
+#include "ui/kiosk_app.hpp"
 
 namespace {
 
 constexpr const char *kUsage =
-    "Usage: comptoir --headless [--data DIR] [--lang fr|en] [--auto-handover]\n"
+    "Usage: comptoir [--windowed WxH] [--state-file PATH] [--renderer software|accelerated|auto]\n"
+    "                [--data DIR] [--lang fr|en] [--staff NAME] [--stand ID] [--config FILE]\n"
+    "                [--no-scanners] [--no-sound]\n"
+    "       comptoir --headless [--data DIR] [--lang fr|en] [--auto-handover]\n"
     "                [--staff NAME] [--stand ID] [--format json|text] [--config FILE]\n"
     "                [--no-scanners] [--no-sound]\n"
     "       comptoir --list-devices [--config FILE] [--format json|text] [--lang fr|en]\n"
     "\n"
+    "  (no mode)        the kiosk screen, full screen on the first display\n"
+    "  --windowed WxH   the kiosk in a normal window of that size (e.g. 800x480)\n"
+    "  --state-file P   keep the kiosk's state in P as JSON, rewritten after each change\n"
+    "                   is shown (for tests and benchmarks)\n"
+    "  --renderer R     software (default: least memory), accelerated (the GPU), or auto\n"
+    "                   (SDL's choice); default: [kiosk] renderer in the config\n"
     "  --headless       read scans from stdin, one per line, and from the scanners;\n"
     "                   answer one JSON line each\n"
     "  --list-devices   show the scanners and cameras found, and why any was skipped\n"
     "  --config FILE    configuration (default: $COMPTOIR_CONFIG, else\n"
     "                   /etc/comptoir/comptoir.toml; defaults when it does not exist)\n"
-    "  --no-scanners    read stdin only, whatever the config says\n"
+    "  --no-scanners    read stdin (headless) or the window's keyboard (kiosk) only,\n"
+    "                   whatever the config says\n"
     "  --no-sound       no good and bad tones, whatever the config says\n"
     "  --data DIR       data directory (default: [appliance] data_dir in the config, else\n"
     "                   $XDG_STATE_HOME/comptoir)\n"
@@ -38,8 +50,12 @@ constexpr const char *kUsage =
     "  --stand ID       serve this stand instead of the configured one\n"
     "  --format F       json: one JSON object a line (default); text: for a person\n"
     "\n"
-    "Commands on stdin: :handover NUMBER [--missing 2,3]  :refuse NUMBER REASON  :undo  "
-    ":status\n";
+    "Commands on stdin (headless): :handover NUMBER [--missing 2,3]  :refuse NUMBER REASON  "
+    ":undo  :status\n"
+    "\n"
+    "Exit status: 0 done (the window closed, or SIGTERM, SIGINT or SIGHUP); 1 failed (the\n"
+    "data directory, the database, the renderer...); 2 wrong usage; 3 no display for the\n"
+    "kiosk window (DISPLAY / WAYLAND_DISPLAY unset or unreachable): run --headless instead.\n";
 
 int usage_error(const std::string &message) {
   std::fprintf(stderr, "comptoir: %s\n\n%s", message.c_str(), kUsage);
@@ -56,6 +72,10 @@ int run(int argc, char **argv) {
   std::optional<std::string> config_path;
   bool lang_given = false;
   bool format_given = false;
+  std::optional<int> window_w;
+  std::optional<int> window_h;
+  std::string state_file;
+  std::optional<std::string> renderer;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     const bool has_value = i + 1 < argc;
@@ -93,6 +113,28 @@ int run(int argc, char **argv) {
       args.session.format = f == "text" ? comptoir::HeadlessOptions::Format::text
                                         : comptoir::HeadlessOptions::Format::json;
       args.session.color = f == "text" && ::isatty(STDOUT_FILENO) == 1;
+    } else if (a == "--windowed" && has_value) {
+      // WxH, e.g. 800x480.
+      const std::string_view v = argv[++i];
+      const auto x = v.find('x');
+      int w = 0;
+      int h = 0;
+      if (x == std::string_view::npos ||
+          std::from_chars(v.data(), v.data() + x, w).ec != std::errc() ||
+          std::from_chars(v.data() + x + 1, v.data() + v.size(), h).ec != std::errc() || w < 320 ||
+          h < 240 || w > 16384 || h > 16384) {
+        return usage_error("--windowed takes WIDTHxHEIGHT, e.g. 800x480 (at least 320x240)");
+      }
+      window_w = w;
+      window_h = h;
+    } else if (a == "--state-file" && has_value) {
+      state_file = argv[++i];
+    } else if (a == "--renderer" && has_value) {
+      const std::string_view r = argv[++i];
+      if (r != "software" && r != "accelerated" && r != "auto") {
+        return usage_error("--renderer takes software, accelerated or auto");
+      }
+      renderer = std::string(r);
     } else if (a == "--stand" && has_value) {
       const std::string_view v = argv[++i];
       std::int64_t id = 0;
@@ -134,9 +176,20 @@ int run(int argc, char **argv) {
     return 0;
   }
   if (!headless) {
-    return usage_error(
-        "the kiosk screen is not part of this build yet; run with --headless "
-        "(l'écran kiosque arrive bientôt : utilisez --headless)");
+    comptoir::ui::KioskArgs kiosk;
+    kiosk.data_dir = args.data_dir;
+    kiosk.stand = args.stand;
+    kiosk.lang = args.session.lang;
+    kiosk.staff = args.session.staff;
+    kiosk.scanners = args.scanners;
+    kiosk.sound = args.sound;
+    kiosk.window_w = window_w;
+    kiosk.window_h = window_h;
+    kiosk.state_file = state_file;
+    kiosk.renderer = renderer.value_or(args.config.kiosk.renderer);
+    kiosk.version = COMPTOIR_VERSION;
+    kiosk.config = std::move(args.config);
+    return comptoir::ui::run_kiosk(kiosk);
   }
   return comptoir::run_headless(args);
 }

@@ -8,7 +8,8 @@ target_link_libraries(comptoir_tests_feedback PRIVATE comptoir_drivers)
 # ui/sdl_wedge_input: SDL events built by hand, then a real window under Xvfb typed into by
 # xdotool. Defined here because tests/CMakeLists.txt includes tests/drivers/<part>.cmake.
 comptoir_add_suite(comptoir_tests_ui_wedge ui-wedge ui/sdl_wedge_input_test.cpp)
-target_link_libraries(comptoir_tests_ui_wedge PRIVATE comptoir_ui_input)
+# Its Xvfb is tests/e2e/kiosk_harness's.
+target_link_libraries(comptoir_tests_ui_wedge PRIVATE comptoir_ui_input comptoir_kiosk_harness)
 # The window the end-to-end test types into: a test program, kept out of bin/.
 add_executable(comptoir_wedge_probe ui/wedge_probe_main.cpp)
 set_target_properties(comptoir_wedge_probe PROPERTIES
