@@ -539,6 +539,12 @@ VerdictView verdict_view(const Kiosk &kiosk, std::int64_t now_ms) {
                 {num(static_cast<std::int64_t>(state.missing.size()))}));
     }
   }
+  if (v.refused) {
+    const std::string &reason = v.refused->reason;
+    view.facts.push_back(
+        reason.empty() ? subst(tr("Refused at %s"), {hhmm(v.refused->wall_ms / 1000)})
+                       : subst(tr("Refused at %s: %s"), {hhmm(v.refused->wall_ms / 1000), reason}));
+  }
   if (!v.layout.empty()) view.facts.push_back(layout_message(v.layout, lang));
   if (v.repeat || state.repeat_seen) view.repeat = tr("Same code read twice: nothing more to do");
   if (!state.queued.empty()) {

@@ -140,6 +140,15 @@ Verdict validate(const codes::ScannedCode &code, const std::optional<OrderFacts>
   } else {
     v.kind = VerdictKind::ready;
   }
+  if (!v.collected) {
+    // The last refusal stands until a handover (none stands, or v.collected would be set).
+    for (auto it = facts->events.rbegin(); it != facts->events.rend(); ++it) {
+      if (it->kind == db::EventKind::refused) {
+        v.refused = Refusal{it->wall_ms, it->reason, it->staff};
+        break;
+      }
+    }
+  }
   return v;
 }
 

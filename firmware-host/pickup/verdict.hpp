@@ -63,6 +63,13 @@ struct Collection {
   bool here = false;  // recorded in this appliance's ledger (else reported by the portal)
 };
 
+// A refusal recorded for an order that has not been handed over since.
+struct Refusal {
+  std::int64_t wall_ms = 0;
+  std::string reason;
+  std::string staff;
+};
+
 struct StandRef {
   std::int64_t id = 0;
   std::string name;
@@ -80,6 +87,8 @@ struct Verdict {
   std::optional<OrderSummary> order;
   std::optional<Collection> collected;  // already_collected
   std::optional<StandRef> collect_at;   // wrong_stand
+  // An order refused earlier and not handed over since: staff see why before handing over.
+  std::optional<Refusal> refused;
 };
 
 }  // namespace comptoir

@@ -5,6 +5,8 @@
 #include <time.h>
 
 #include <algorithm>
+#include <array>
+#include <ctime>
 #include <string>
 
 #include "tests/ui/kiosk_fixture.hpp"
@@ -1105,6 +1107,36 @@ TEST_CASE("a damaged cache found in the background stays in the header on every 
   CHECK(header.notice == alert);
   CHECK(header.notice_tone == ui::Tone::bad);
   CHECK(f.st().receipt);
+}
+
+TEST_CASE("an order refused earlier says so, with the reason, when it is scanned again") {
+  KioskFixture f;
+  const auto &c = f.code("ready");
+  f.kiosk->scan(c.code, "keyboard");
+  const auto reasons = f.kiosk->refuse_reasons();
+  REQUIRE(reasons.size() >= 2);
+  f.refuse(reasons[1]);
+  const std::int64_t refused_s = f.now() / 1000;
+  REQUIRE(f.st().receipt);
+  f.after_double_read_window();
+  f.kiosk->scan(c.code, "keyboard");
+  REQUIRE(f.st().verdict);
+  CHECK(f.st().verdict->kind == VerdictKind::ready);  // still collectable: staff decide
+  REQUIRE(f.st().verdict->refused);
+  CHECK(f.st().verdict->refused->reason == reasons[1]);
+  CHECK(f.st().verdict->refused->staff == "Martin");
+  std::array<char, 8> hm{};
+  const auto t = static_cast<std::time_t>(refused_s);
+  std::tm local{};
+  localtime_r(&t, &local);
+  std::strftime(hm.data(), hm.size(), "%H:%M", &local);
+  const std::string fact = std::string("Refusée à ") + hm.data() + "\u00a0: " + reasons[1];
+  const auto view = ui::verdict_view(*f.kiosk, f.now());
+  CHECK(std::find(view.facts.begin(), view.facts.end(), fact) != view.facts.end());
+  // Handed over after all: the refusal no longer stands.
+  f.hand_over();
+  f.after_double_read_window();
+  CHECK_FALSE(f.service->check_order(c.order_number)->refused);
 }
 
 }  // namespace
