@@ -51,21 +51,22 @@ namespace comptoir::ui {
 
 void FramePacer::owed(bool owed, std::int64_t now_ms) {
   if (!owed) {
-    owed_since_.reset();
-  } else if (!owed_since_) {
+    owing_ = false;
+  } else if (!owing_) {
+    owing_ = true;
     owed_since_ = now_ms;
   }
 }
 
 bool FramePacer::draw_now(bool in_burst, std::int64_t now_ms) const {
-  if (!owed_since_) return false;
-  return !in_burst || now_ms - *owed_since_ >= kMaxHoldMs;
+  if (!owing_) return false;
+  return !in_burst || now_ms - owed_since_ >= kMaxHoldMs;
 }
 
 int FramePacer::wait_limit_ms(std::int64_t now_ms) const {
-  if (!owed_since_) return -1;
+  if (!owing_) return -1;
   return static_cast<int>(
-      std::clamp<std::int64_t>(*owed_since_ + kMaxHoldMs - now_ms, 0, kMaxHoldMs));
+      std::clamp<std::int64_t>(owed_since_ + kMaxHoldMs - now_ms, 0, kMaxHoldMs));
 }
 
 void MouseButtons::press(int button) {

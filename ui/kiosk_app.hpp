@@ -56,10 +56,13 @@ class FramePacer {
   // frame is owed, 0 when one is due now.
   int wait_limit_ms(std::int64_t now_ms) const;
   // A frame was drawn: what is owed from now on counts afresh.
-  void drawn() { owed_since_.reset(); }
+  void drawn() { owing_ = false; }
 
  private:
-  std::optional<std::int64_t> owed_since_;
+  // Two plain members rather than an optional: GCC 12 at -O3 warns (-Wmaybe-uninitialized,
+  // a false positive) on the optional's value.
+  bool owing_ = false;
+  std::int64_t owed_since_ = 0;
 };
 
 // The mouse buttons as the events said, for ImGui. The 1.86 SDL backend reads SDL's current
