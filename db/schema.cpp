@@ -112,10 +112,28 @@ CREATE INDEX orders_by_stand_until ON orders(stand_id, pickup_until);
 CREATE INDEX handover_events_by_wall ON handover_events(wall_ms);
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kV1, kV2, kV3, kV4};
+// Sync with the portal. sync_conflicts: handovers the portal flagged (cancelled, collected
+// elsewhere...), kept until a person has looked at them; only this appliance has them once
+// the outbox row is gone, so the table is irreplaceable. orders_named_by_collection lets
+// the purge of customer names find the portal's old collections without reading every
+// order (a partial index: purged and stub orders, whose customer is empty, are not in it).
+constexpr std::string_view kV5 = R"sql(
+CREATE TABLE sync_conflicts(
+  event_uuid TEXT PRIMARY KEY,
+  order_id INTEGER NOT NULL,
+  conflicts TEXT NOT NULL,
+  reported_ms INTEGER NOT NULL,
+  reviewed_ms INTEGER
+) WITHOUT ROWID;
+CREATE INDEX sync_conflicts_unreviewed ON sync_conflicts(reported_ms) WHERE reviewed_ms IS NULL;
+CREATE INDEX orders_named_by_collection ON orders(collected_at_ms) WHERE customer <> '';
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kV1, kV2, kV3, kV4, kV5};
 // Checked by name: a table that does not exist yet (before its migration) is skipped.
-constexpr std::array<std::string_view, 7> kIrreplaceable = {
-    "settings", "stands", "products", "handover_events", "outbox", "sync_state", "portal_keys"};
+constexpr std::array<std::string_view, 8> kIrreplaceable = {
+    "settings", "stands",     "products",    "handover_events",
+    "outbox",   "sync_state", "portal_keys", "sync_conflicts"};
 
 }  // namespace
 

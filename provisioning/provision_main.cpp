@@ -1,5 +1,5 @@
-// `comptoir-provision`: puts an appliance into service. For now: `demo`, a demo region, and
-// `set-pin`, the technician PIN of the kiosk's technician screen.
+// `comptoir-provision`: puts an appliance into service. For now: `demo`, a demo region,
+// `set-pin`, the technician PIN of the kiosk's technician screen, and `enrol` with a portal.
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codes/pickup_token.hpp"
 #include "demo_data.hpp"
@@ -22,12 +23,16 @@
 #include "runtime/clock.hpp"
 #include "runtime/messages.hpp"
 #include "runtime/technician_pin.hpp"
+#include "sync/sync_commands.hpp"
 
 namespace {
 
 constexpr const char *kUsage =
     "Usage: comptoir-provision demo [--data DIR] [--orders N] [--seed N] [--quiet]\n"
     "       comptoir-provision set-pin [--data DIR] [< file-with-the-PIN]\n"
+    "       comptoir-provision enrol --portal URL --code CODE [--stand ID] [--name NAME]\n"
+    "                [--insecure] [--ca-file FILE] [--force] [--data DIR] [--config FILE]\n"
+    "                [--format json|text] [--lang fr|en]\n"
     "\n"
     "  demo        create a demo region (3 stands, orders in every state) in an empty\n"
     "              data directory, print codes to try and write DIR/demo-codes.json\n"
@@ -36,7 +41,10 @@ constexpr const char *kUsage =
     "  --orders N  number of orders (default 240, at least 20)\n"
     "  set-pin     read the technician PIN (4 to 8 digits) from the first line of stdin\n"
     "              and store its hash in the data directory's cache; on a terminal it\n"
-    "              is asked for twice and not shown\n";
+    "              is asked for twice and not shown\n"
+    "  enrol       enrol the appliance with its regional portal using a one-time code from\n"
+    "              the portal's admin, then sync once (as `comptoir enrol`; see\n"
+    "              comptoir-provision enrol --help)\n";
 
 constexpr const char *kDemoPin = "1234";
 
@@ -289,6 +297,11 @@ int run(int argc, char **argv) {
   }
   if (std::string_view(argv[1]) == "demo") return demo(argc, argv);
   if (std::string_view(argv[1]) == "set-pin") return set_pin(argc, argv);
+  // The same command as `comptoir enrol` (sync/sync_commands).
+  if (std::string_view(argv[1]) == "enrol") {
+    return comptoir::sync::run_sync_command(std::vector<std::string>(argv + 1, argv + argc),
+                                            "comptoir-provision", stdout, stderr);
+  }
   return usage_error("unknown command: " + std::string(argv[1]));
 }
 

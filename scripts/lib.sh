@@ -25,6 +25,11 @@ COMPTOIR_BUILD_PACKAGES=(
   libimgui-dev libstb0 fonts-dejavu-core gettext imagemagick libx11-dev libxtst-dev
   # libFuzzer (scripts/test's fuzz step): clang 14 and its runtime libraries
   clang-14 libclang-rt-14-dev
+  # the sync agent's HTTP client: libcurl (OpenSSL) and zlib for gzip request bodies
+  libcurl4-openssl-dev zlib1g-dev
+  # the reference portal: cpp-httplib (a compiled library with OpenSSL and zlib); openssl
+  # makes the TLS tests' CA
+  libcpp-httplib-dev openssl
 )
 
 # scripts/bench and scripts/demo share one build in build/, so neither rebuilds the other's.

@@ -1,6 +1,6 @@
 // `comptoir`: the appliance's program. With no mode it opens the kiosk screen (full screen,
 // or --windowed); --headless serves stdin and the scanners with no screen; --list-devices
-// shows the scanners found.
+// shows the scanners found; `sync --once` and `enrol` talk to the portal.
 #include <unistd.h>
 
 #include <charconv>
@@ -10,11 +10,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "headless/run_headless.hpp"
 #include "runtime/appliance.hpp"
 #include "runtime/config.hpp"
 #include "runtime/scanners.hpp"
+#include "sync/sync_commands.hpp"
 #include "ui/kiosk_app.hpp"
 
 namespace {
@@ -27,6 +29,10 @@ constexpr const char *kUsage =
     "                [--staff NAME] [--stand ID] [--format json|text] [--config FILE]\n"
     "                [--no-scanners] [--no-sound]\n"
     "       comptoir --list-devices [--config FILE] [--format json|text] [--lang fr|en]\n"
+    "       comptoir sync --once [--data DIR] [--config FILE] [--format json|text] [--lang fr|en]\n"
+    "       comptoir enrol --portal URL --code CODE [--stand ID] [--name NAME] [--insecure]\n"
+    "                [--ca-file FILE] [--force] [--data DIR] [--config FILE]\n"
+    "                [--format json|text] [--lang fr|en]\n"
     "\n"
     "  (no mode)        the kiosk screen, full screen on the first display\n"
     "  --windowed WxH   the kiosk in a normal window of that size (e.g. 800x480)\n"
@@ -49,13 +55,21 @@ constexpr const char *kUsage =
     "  --staff NAME     who is at the counter, recorded with each handover\n"
     "  --stand ID       serve this stand instead of the configured one\n"
     "  --format F       json: one JSON object a line (default); text: for a person\n"
+    "  sync --once      one round with the portal now, then a report (text unless --format\n"
+    "                   json); a running kiosk or --headless syncs by itself: stop it first\n"
+    "  enrol            enrol with a portal using a one-time code from its admin (--code may\n"
+    "                   be the enrolment QR's URL), then sync once; --insecure allows plain\n"
+    "                   http:// to another machine, --ca-file trusts a private CA, --force\n"
+    "                   enrols again over an existing enrolment\n"
     "\n"
     "Commands on stdin (headless): :handover NUMBER [--missing 2,3]  :refuse NUMBER REASON  "
     ":undo  :status\n"
     "\n"
     "Exit status: 0 done (the window closed, or SIGTERM, SIGINT or SIGHUP); 1 failed (the\n"
     "data directory, the database, the renderer...); 2 wrong usage; 3 no display for the\n"
-    "kiosk window (DISPLAY / WAYLAND_DISPLAY unset or unreachable): run --headless instead.\n";
+    "kiosk window (DISPLAY / WAYLAND_DISPLAY unset or unreachable): run --headless instead.\n"
+    "sync --once: 0 the round completed, 1 failed (or the appliance is running), 2 wrong usage,\n"
+    "4 not enrolled. enrol: 0 enrolled (the first round's outcome is in the report), 1 failed.\n";
 
 int usage_error(const std::string &message) {
   std::fprintf(stderr, "comptoir: %s\n\n%s", message.c_str(), kUsage);
@@ -65,6 +79,11 @@ int usage_error(const std::string &message) {
 }  // namespace
 
 int run(int argc, char **argv) {
+  // Commands: their own options, shared with comptoir-provision (sync/sync_commands).
+  if (argc > 1 && (std::string_view(argv[1]) == "sync" || std::string_view(argv[1]) == "enrol")) {
+    return comptoir::sync::run_sync_command(std::vector<std::string>(argv + 1, argv + argc),
+                                            "comptoir", stdout, stderr);
+  }
   comptoir::HeadlessArgs args;
   bool headless = false;
   bool list_devices = false;

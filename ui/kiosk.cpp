@@ -655,6 +655,13 @@ void Kiosk::refresh_status() {
   if (auto s = service_.status()) state_.status = std::move(*s);
 }
 
+void Kiosk::sync_round_done() {
+  refresh_status();
+  if (state_.screen == Screen::today) refresh_day();
+  changed();
+  settle();
+}
+
 void Kiosk::refresh_day() {
   auto day = service_.today();
   if (!day) {

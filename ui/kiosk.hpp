@@ -208,6 +208,10 @@ class Kiosk {
   void notice(const drivers::DeviceNotice &notice);
   // A problem found outside any action (the background cache check): see KioskState::alert.
   void alert(const Error &error);
+  // The sync agent finished a round (its thread woke the loop): the banner's link, waiting
+  // events and conflicts are read again, and the day when it is shown. Not a touch: the idle
+  // timeout is unchanged.
+  void sync_round_done();
   // Time passed: verdict and idle timeouts, the end of the undo window, PIN pause.
   void tick();
   // How long from now (ms) until tick() must run (a countdown second, a timeout): 0 or less

@@ -39,6 +39,7 @@
 #include "runtime/clock.hpp"
 #include "runtime/scanners.hpp"
 #include "runtime/technician_pin.hpp"
+#include "sync/sync_commands.hpp"
 #include "ui/draw/kiosk_screen.hpp"
 #include "ui/fonts.hpp"
 #include "ui/i18n.hpp"
@@ -728,6 +729,29 @@ int run_kiosk(const KioskArgs &args) {
   }
   if (scanners && scanners->reader_count() > 0) scanners->start(queue);
 
+  // The sync agent, when enrolled: rounds on its own thread and connection; after each one
+  // it wakes the loop, which reads the banner's status again (serve). A handover brings its
+  // next round forward. Stopped before the cache closes, whatever ends the loop.
+  std::atomic<bool> sync_round{false};
+  std::string sync_why;
+  auto agent = sync::make_appliance_agent(*appliance, args.config.sync, clock, &sync_why);
+  if (!agent) {
+    // No sync, the counter works on: the reason and its specifics (the file, its mode).
+    std::fprintf(stderr, "comptoir: %s (%s)\n", error_message(agent.error(), args.lang).c_str(),
+                 agent.error().detail.c_str());
+  } else if (!sync_why.empty()) {
+    std::fprintf(stderr, "comptoir: sync: %s\n", sync_why.c_str());
+  }
+  sync::SyncAgent *sync_agent = agent ? agent->get() : nullptr;
+  if (sync_agent != nullptr) {
+    service.set_on_event([sync_agent] { sync_agent->notify(); });
+    sync_agent->start([sync_agent, &service, &sync_round, have_wake, wake_event] {
+      if (sync_agent->last_report().keys_replaced) service.keys_changed();
+      sync_round.store(true);
+      if (have_wake) post_wake(wake_event, "a sync round");
+    });
+  }
+
   SdlWedgeInput wedge;
   std::vector<drivers::WedgeOutput> wedge_out;
   std::vector<Action> actions;
@@ -775,6 +799,7 @@ int run_kiosk(const KioskArgs &args) {
   // self-test's cache check. On every pass, whether or not the wake event came.
   auto serve = [&] {
     if (auto damaged = damaged_cache.take()) kiosk.alert(*damaged);
+    if (sync_round.exchange(false)) kiosk.sync_round_done();
     while (auto item = queue.pop()) {
       if (auto *scan = std::get_if<drivers::ScanEvent>(&*item)) {
         if (input_ns == 0) input_ns = mono_ns();
@@ -976,6 +1001,8 @@ int run_kiosk(const KioskArgs &args) {
   }
 
   if (scanners) scanners->stop();
+  // A transfer in progress is abandoned at once (not waited for); the cache closes after.
+  if (sync_agent != nullptr) sync_agent->stop();
   // COMPTOIR_FRAME_STATS: how long frames took to draw and present, and from a scan (or a
   // typed code) taken off the event queue to the frame that shows its answer.
   auto report = [](const char *what, std::vector<std::int64_t> v) {

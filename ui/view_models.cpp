@@ -276,37 +276,118 @@ KeypadView pin_keypad() {
   return k;
 }
 
-std::string sync_text(const DeskStatus &s, std::int64_t now_ms, Tone &tone) {
-  std::string when;
-  if (!s.last_sync_ms) {
-    when = tr("Never synced");
-    tone = Tone::warning;
-  } else {
-    const SyncAge age = sync_age(*s.last_sync_ms, now_ms);
-    switch (age.unit) {
-      case SyncAge::Unit::just_now:
-        when = tr("Synced just now");
-        break;
-      case SyncAge::Unit::minutes:
-        when = subst(tr("Synced %d min ago"), {num(age.value)});
-        break;
-      case SyncAge::Unit::hours:
-        when = subst(tr("Synced %d h ago"), {num(age.value)});
-        break;
-      case SyncAge::Unit::days:
-        when = subst(trn("Synced %d day ago", "Synced %d days ago", count_of(age.value)),
-                     {num(age.value)});
-        break;
-    }
-    const bool stale = now_ms - *s.last_sync_ms >= 24 * 3'600'000LL;
-    tone = stale ? Tone::warning : s.events_waiting > 0 ? Tone::info : Tone::good;
+// The banner's lead: the link, or what went wrong with the last round (runtime/messages
+// sorts the error codes, so :status says the same). Empty when the age leads instead.
+std::string link_words(const DeskStatus &s, SyncTrouble trouble) {
+  switch (trouble) {
+    case SyncTrouble::none:
+      break;
+    case SyncTrouble::offline:
+      return tr("Offline");
+    case SyncTrouble::unreachable:
+      return tr("Portal unreachable");
+    case SyncTrouble::portal_down:
+      return tr("Portal unavailable");
+    case SyncTrouble::bad_answer:
+      return tr("Portal's answer refused");
+    case SyncTrouble::certificate:
+      return tr("Portal's certificate refused: call the technician");
+    case SyncTrouble::address:
+      return tr("Portal's address refused: call the technician");
+    case SyncTrouble::device_refused:
+      return tr("Appliance refused by the portal: call the technician");
+    case SyncTrouble::clock:
+      return tr("Appliance's clock needs setting: call the technician");
+    case SyncTrouble::credentials:
+      return tr("Appliance's identity unreadable: call the technician");
+    case SyncTrouble::other:
+      return tr("Sync failing");
   }
-  const std::string waiting =
-      s.events_waiting == 0
-          ? std::string(tr("nothing waiting"))
-          : subst(trn("%d handover waiting", "%d handovers waiting", count_of(s.events_waiting)),
-                  {num(s.events_waiting)});
-  return when + " · " + waiting;
+  switch (s.link) {
+    case SyncLink::not_enrolled:
+      return tr("Not linked to a portal");
+    case SyncLink::unknown:
+      // Enrolled, and no round in this data directory yet (starting, or sync turned off).
+      return s.last_sync_ms ? tr("Not connected yet") : tr("Never synced");
+    case SyncLink::online:
+      return tr("Online");
+    case SyncLink::offline:
+      return tr("Offline");
+  }
+  return {};
+}
+
+// "synced 3 min ago" while all is well, "last sync 2 h ago" when the link is down.
+std::string age_words(std::int64_t last_sync_ms, std::int64_t now_ms, bool fresh) {
+  const SyncAge age = sync_age(last_sync_ms, now_ms);
+  const std::string n = num(age.value);
+  switch (age.unit) {
+    case SyncAge::Unit::just_now:
+      return fresh ? tr("synced just now") : tr("last sync just now");
+    case SyncAge::Unit::minutes:
+      return subst(fresh ? tr("synced %d min ago") : tr("last sync %d min ago"), {n});
+    case SyncAge::Unit::hours:
+      return subst(fresh ? tr("synced %d h ago") : tr("last sync %d h ago"), {n});
+    case SyncAge::Unit::days:
+      return subst(fresh
+                       ? trn("synced %d day ago", "synced %d days ago", count_of(age.value))
+                       : trn("last sync %d day ago", "last sync %d days ago", count_of(age.value)),
+                   {n});
+  }
+  return {};
+}
+
+// "Hors ligne · 2 remises à vérifier · 5 remises en attente · dernière synchro il y a 2 h".
+// The tone says how much it matters (the icon and the words say it too): neutral with no
+// portal, good or info while online, warning when offline, stale or with conflicts, bad
+// when only the technician can fix it.
+std::string sync_text(const DeskStatus &s, std::int64_t now_ms, Tone &tone, Icon &icon) {
+  const bool enrolled = s.link != SyncLink::not_enrolled;
+  const SyncTrouble trouble = enrolled ? sync_trouble(s.sync_error) : SyncTrouble::none;
+  std::vector<std::string> parts{link_words(s, trouble)};
+  // What to review before what waits and the age (unlike :status, which has room): at
+  // 800x480 a long lead leaves the line's end to the ellipsis, and the age is the least
+  // of it (the technician screen has it in full).
+  if (s.conflicts > 0) {
+    parts.push_back(
+        subst(trn("%d handover to review", "%d handovers to review", count_of(s.conflicts)),
+              {num(s.conflicts)}));
+  }
+  if (s.events_waiting > 0) {
+    parts.push_back(
+        subst(trn("%d handover waiting", "%d handovers waiting", count_of(s.events_waiting)),
+              {num(s.events_waiting)}));
+  }
+  // With no portal there is no sync to be late; "Never synced" already said it.
+  const bool never_lead =
+      s.link == SyncLink::unknown && !s.last_sync_ms && trouble == SyncTrouble::none;
+  if (enrolled && !never_lead) {
+    const bool fresh = s.link == SyncLink::online && trouble == SyncTrouble::none;
+    parts.push_back(s.last_sync_ms ? age_words(*s.last_sync_ms, now_ms, fresh)
+                                   : std::string(tr("never synced")));
+  }
+  const bool stale = !s.last_sync_ms || now_ms - *s.last_sync_ms >= 24 * 3'600'000LL;
+  if (needs_technician(trouble)) {
+    tone = Tone::bad;
+  } else if (trouble != SyncTrouble::none || s.link == SyncLink::offline) {
+    tone = Tone::warning;
+  } else if (!enrolled) {
+    tone = Tone::neutral;
+  } else if (stale) {
+    tone = Tone::warning;
+  } else if (s.link == SyncLink::online) {
+    tone = s.events_waiting > 0 ? Tone::info : Tone::good;
+  } else {
+    tone = Tone::neutral;
+  }
+  if (s.conflicts > 0 && tone != Tone::bad) tone = Tone::warning;
+  icon = !enrolled               ? Icon::none
+         : tone == Tone::bad     ? Icon::cross
+         : tone == Tone::warning ? Icon::warning
+                                 : Icon::sync;
+  std::string out;
+  for (const std::string &p : parts) out += (out.empty() ? "" : " · ") + p;
+  return out;
 }
 
 std::string screen_title(Screen screen) {
@@ -451,7 +532,7 @@ HeaderView header_view(const KioskState &state, std::int64_t now_ms) {
   use_language(state.lang);
   HeaderView h;
   h.title = screen_title(state.screen);
-  h.sync = sync_text(state.status, now_ms, h.sync_tone);
+  h.sync = sync_text(state.status, now_ms, h.sync_tone, h.sync_icon);
   const std::int64_t today = state.status.collected_today;
   h.today = today <= 0
                 ? std::string(tr("No pickup yet today"))
@@ -738,6 +819,24 @@ TechnicianView technician_view(const Kiosk &kiosk, std::int64_t now_ms) {
       {tr("Scans since start"), num(static_cast<std::int64_t>(state.scans))},
       {tr("Handovers waiting for sync"), num(state.status.events_waiting)},
   };
+  // The link to the portal, in full: the banner has room for its gist only.
+  const DeskStatus &st = state.status;
+  const SyncTrouble trouble =
+      st.link == SyncLink::not_enrolled ? SyncTrouble::none : sync_trouble(st.sync_error);
+  view.facts.emplace_back(tr("Link to the portal"), link_words(st, trouble));
+  if (st.link != SyncLink::not_enrolled) {
+    auto when = [&](const std::optional<std::int64_t> &ms) {
+      return ms ? format_local_time(*ms / 1000, state.lang) : std::string(tr("never"));
+    };
+    view.facts.emplace_back(tr("Last complete sync"), when(st.last_sync_ms));
+    view.facts.emplace_back(tr("Last attempt"), when(st.last_attempt_ms));
+    view.facts.emplace_back(tr("Handovers to review"), num(st.conflicts));
+    // What to do about it: the same sentence as `comptoir sync --once`.
+    if (trouble != SyncTrouble::none) {
+      view.facts.emplace_back(tr("Last sync error"),
+                              error_message(make_error(st.sync_error, ""), state.lang));
+    }
+  }
   view.self_test = state.self_test;
   if (!state.self_test_ran) {
     view.self_test_summary = tr("Not run yet");

@@ -31,9 +31,11 @@ struct Button {
 // The top strip on every screen but the PIN pad.
 struct HeaderView {
   std::string title;  // screen name
-  std::string sync;   // "Hors ligne · 3 en attente · dernière synchro il y a 2 h"
+  // "Hors ligne · 1 remise à vérifier · 3 remises en attente · dernière synchro il y a 2 h"
+  std::string sync;
   Tone sync_tone = Tone::neutral;
-  std::string today;   // "12 retraits aujourd'hui"
+  Icon sync_icon = Icon::sync;  // sync, warning, cross; none with no portal
+  std::string today;            // "12 retraits aujourd'hui"
   std::string status;  // sync and today on one line: "Hors ligne · … · 12 retraits aujourd'hui"
   std::string notice;  // a scanner notice, for a while
   Tone notice_tone = Tone::warning;

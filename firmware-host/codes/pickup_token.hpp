@@ -46,6 +46,7 @@ struct PortalKey {
   PublicKey public_key{};
   std::int64_t valid_from_s = 0;   // Unix seconds
   std::int64_t valid_until_s = 0;  // Unix seconds; tokens are accepted up to this time
+  bool operator==(const PortalKey &) const = default;
 };
 
 // The portal's public keys the appliance trusts, chosen by key id.

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <nlohmann/json.hpp>
@@ -124,7 +125,66 @@ std::optional<std::vector<int>> parse_lines(const std::string &text) {
   return out;
 }
 
+std::string_view link_name(SyncLink link) {
+  switch (link) {
+    case SyncLink::not_enrolled:
+      return "not_enrolled";
+    case SyncLink::unknown:
+      return "unknown";
+    case SyncLink::online:
+      return "online";
+    case SyncLink::offline:
+      return "offline";
+  }
+  return "unknown";
+}
+
+json optional_ms(const std::optional<std::int64_t> &ms) {
+  return ms ? json(*ms) : json(nullptr);
+}
+
 }  // namespace
+
+json status_json(const DeskStatus &s, const Identity &identity, std::int64_t now_ms, Lang lang) {
+  std::string sync = sync_status_message(s, now_ms, lang);
+  // The line is lower case to sit inside others; here it starts a sentence. Its words all
+  // start with an ASCII letter.
+  if (!sync.empty()) sync[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(sync[0])));
+  json j{{"type", "status"},
+         {"orders",
+          {{"ready", s.ready},
+           {"not_ready", s.not_ready},
+           {"collected", s.collected},
+           {"cancelled", s.cancelled}}},
+         {"events_waiting", s.events_waiting},
+         {"stand_id", identity.stand_id},
+         {"device", identity.device_id},
+         {"link", link_name(s.link)},
+         {"last_sync_ms", optional_ms(s.last_sync_ms)},
+         {"last_attempt_ms", optional_ms(s.last_attempt_ms)},
+         {"conflicts", s.conflicts},
+         {"sync_error", s.sync_error},
+         {"sync_message", sync},
+         {"message", status_message(s, lang) + " " + sync + "."}};
+  // What to do about it, when the last round failed (not_enrolled has nothing to do).
+  const SyncTrouble trouble =
+      s.link == SyncLink::not_enrolled ? SyncTrouble::none : sync_trouble(s.sync_error);
+  if (trouble == SyncTrouble::other) {
+    // A failure of the appliance's own (disk_full, database_error...) during a round: not
+    // the counter's sentence for it, which is about a handover.
+    j["sync_error_message"] =
+        lang == Lang::fr
+            ? "La dernière synchro a échoué (" + s.sync_error +
+                  ") : rien n'est perdu, un nouvel essai part tout seul. Si cela dure, appelez "
+                  "le technicien."
+            : "The last sync failed (" + s.sync_error +
+                  "): nothing is lost, it tries again by itself. If it lasts, call the "
+                  "technician.";
+  } else if (trouble != SyncTrouble::none) {
+    j["sync_error_message"] = error_message(make_error(s.sync_error, ""), lang);
+  }
+  return j;
+}
 
 HeadlessSession::HeadlessSession(PickupService &service, HeadlessOptions options)
     : service_(service), options_(std::move(options)) {}
@@ -240,16 +300,7 @@ std::string HeadlessSession::handle_command(std::string_view line) {
   if (name == "status") {
     auto s = service_.status();
     if (!s) return dump(error_json(s.error(), lang), options_);
-    json j{{"type", "status"},
-           {"orders",
-            {{"ready", s->ready},
-             {"not_ready", s->not_ready},
-             {"collected", s->collected},
-             {"cancelled", s->cancelled}}},
-           {"events_waiting", s->events_waiting},
-           {"stand_id", service_.identity().stand_id},
-           {"device", service_.identity().device_id},
-           {"message", status_message(*s, lang)}};
+    json j = status_json(*s, service_.identity(), service_.clock().wall_ms(), lang);
     if (cache_check_) {
       j["cache_check"] = to_string(cache_check_->state());
       if (cache_check_->state() == CacheCheck::State::failed) {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,12 @@ struct HeadlessEvents {
   // readers, so a scan they push while stopping is still answered.
   std::function<void()> on_end;
 };
+
+// :status's answer: the orders by state, what waits for the portal and the link to it
+// (link, last_sync_ms, last_attempt_ms, conflicts, sync_error and its sentence), and one
+// sentence saying all that. now_ms: wall time, for the sync's age.
+nlohmann::json status_json(const DeskStatus &status, const Identity &identity, std::int64_t now_ms,
+                           Lang lang);
 
 class HeadlessSession {
  public:

@@ -17,6 +17,7 @@
 #include "runtime/cache_check.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/scanners.hpp"
+#include "sync/sync_commands.hpp"
 
 namespace comptoir {
 namespace {
@@ -124,6 +125,26 @@ int run_headless(const HeadlessArgs &args) {
   });
   session.set_cache_check(&check);
 
+  // The sync agent, when enrolled: its own thread and connection; a handover brings its
+  // next round forward. Stopped before the cache closes (declared after the appliance).
+  std::string sync_why;
+  auto agent = sync::make_appliance_agent(*appliance, args.config.sync, clock, &sync_why);
+  if (!agent) {
+    // No sync, the counter works on: the reason and its specifics (the file, its mode).
+    std::fprintf(stderr, "comptoir: %s (%s)\n", error_message(agent.error(), lang).c_str(),
+                 agent.error().detail.c_str());
+  } else if (!sync_why.empty()) {
+    std::fprintf(stderr, "comptoir: sync: %s\n", sync_why.c_str());
+  }
+  sync::SyncAgent *sync_agent = agent ? agent->get() : nullptr;
+  if (sync_agent != nullptr) {
+    service.set_on_event([sync_agent] { sync_agent->notify(); });
+    // :status reads sync_state itself; only the keys must be read again after a rotation.
+    sync_agent->start([sync_agent, &service] {
+      if (sync_agent->last_report().keys_replaced) service.keys_changed();
+    });
+  }
+
   StopSignals stop;
   drivers::ScanQueue queue;
   std::unique_ptr<Scanners> scanners;
@@ -139,6 +160,8 @@ int run_headless(const HeadlessArgs &args) {
     if (scanners) scanners->stop();
   };
   session.run(STDIN_FILENO, stdout, events);
+  // A transfer in progress is abandoned at once; the cache closes after.
+  if (sync_agent != nullptr) sync_agent->stop();
   return 0;
 }
 

@@ -93,7 +93,13 @@ std::string render_text(const json &a, Lang lang, bool color) {
   } else if (type == "handover") {
     out = paint(fr ? "✓ ENREGISTRÉ" : "✓ RECORDED", "1;32", color) + "  " + message;
   } else if (type == "status") {
-    out = paint(fr ? "ÉTAT" : "STATUS", "1", color) + "  " + message;
+    // The link's trouble in yellow, with its sentence on a line of its own: never the
+    // colour alone.
+    const bool trouble = a.contains("sync_error_message") || a.value("conflicts", 0) > 0;
+    out = paint(fr ? "ÉTAT" : "STATUS", trouble ? "1;33" : "1", color) + "  " + message;
+    if (a.contains("sync_error_message")) {
+      out += "\n  " + paint("! ", "1;33", color) + a.value("sync_error_message", "");
+    }
   } else if (type == "device") {
     const std::string event = a.value("event", "");
     const bool trouble = event == "scan_dropped" || event == "device_unusable";

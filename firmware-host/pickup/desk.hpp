@@ -33,6 +33,14 @@ struct HandoverReceipt {
   std::int64_t wall_ms = 0;
 };
 
+// The link to the portal as the sync agent last found it (sync_state "link").
+enum class SyncLink {
+  not_enrolled,  // no portal: the appliance works alone (offline demo)
+  unknown,       // enrolled, no round tried yet in this data directory
+  online,        // the last round reached the portal (even if the portal refused something)
+  offline,       // the last round could not reach it (no network, stalled, TLS refused)
+};
+
 struct DeskStatus {
   std::int64_t ready = 0;      // ready or payment due, not collected
   std::int64_t not_ready = 0;  // pending at the portal
@@ -44,6 +52,13 @@ struct DeskStatus {
   std::int64_t collected_today = 0;
   // When a pull from the portal last completed (sync_state "last_pull_ms"); none yet: never.
   std::optional<std::int64_t> last_sync_ms;
+  SyncLink link = SyncLink::not_enrolled;
+  std::optional<std::int64_t> last_attempt_ms;  // the last round, complete or not
+  // Handovers the portal flagged for a person to review (cancelled, collected elsewhere...).
+  std::int64_t conflicts = 0;
+  // The last round's error code (offline, stalled, tls_untrusted, portal_invalid...); empty
+  // when it went well.
+  std::string sync_error;
 };
 
 // One order in a list (search results, the day's report).

@@ -32,12 +32,26 @@ std::string day_problem(const OrderListItem &item, const db::Order &order,
   return "";
 }
 
+// A time the sync agent wrote in sync_state; anything but a whole number of ms means
+// "unknown", not an error that would keep the kiosk from starting.
+std::optional<std::int64_t> time_ms(const std::optional<std::string> &text) {
+  if (!text) return std::nullopt;
+  std::int64_t ms = 0;
+  const char *first = text->data();
+  const char *last = first + text->size();
+  const auto [end, ec] = std::from_chars(first, last, ms);
+  if (ec != std::errc() || end != last || ms < 0) return std::nullopt;
+  return ms;
+}
+
 }  // namespace
 
 PickupService::PickupService(db::Database &db, const Clock &clock, Identity identity, Policy policy)
     : cache_(db.connection()),
       ledger_(db.connection()),
       key_store_(db.connection()),
+      database_(db),
+      sync_store_(db.connection()),
       clock_(clock),
       identity_(std::move(identity)),
       policy_(policy) {
@@ -122,6 +136,8 @@ void PickupService::count_typed_failure(std::int64_t mono_ns) {
 }
 
 Result<Verdict> PickupService::scan(std::string_view text) {
+  // A failed reload keeps the keys in use and is tried again on the next scan.
+  if (keys_stale_.exchange(false) && !reload_keys()) keys_stale_.store(true);
   const std::int64_t mono = clock_.mono_ns();
   const codes::ScannedCode code = codes::parse_scan(text, keys_, clock_.wall_ms() / 1000);
   // Garbage is keyed by its text, so two different wrong barcodes are two scans.
@@ -210,6 +226,7 @@ Result<HandoverReceipt> PickupService::record(const db::HandoverEvent &event,
   auto seq = ledger_.append(event);
   if (!seq) return seq.error();
   if (event.uuid == scan_id_) scan_id_.clear();
+  if (on_event_) on_event_();
   return HandoverReceipt{
       event.kind,         event.uuid,          event.order_id, std::move(order_number),
       event.lines_handed, event.lines_missing, event.reason,   event.undoes,
@@ -330,16 +347,33 @@ Result<DeskStatus> PickupService::status() {
   auto today = ledger_.handovers_between(day.start * 1000, day.end * 1000);
   if (!today) return today.error();
   s.collected_today = static_cast<std::int64_t>(today->size());
-  auto last_pull = cache_.sync_state("last_pull_ms");
+  auto last_pull = sync_store_.state(db::sync_key::kLastPullMs);
   if (!last_pull) return last_pull.error();
-  if (*last_pull) {
-    // Written by the sync agent; anything but a whole number means "unknown", not an error
-    // that would keep the kiosk from starting.
-    const std::string &text = **last_pull;
-    std::int64_t ms = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
-    if (ec == std::errc() && end == text.data() + text.size() && ms >= 0) s.last_sync_ms = ms;
+  s.last_sync_ms = time_ms(*last_pull);
+  auto last_attempt = sync_store_.state(db::sync_key::kLastAttemptMs);
+  if (!last_attempt) return last_attempt.error();
+  s.last_attempt_ms = time_ms(*last_attempt);
+
+  // Enrolment writes the portal's address; without one the appliance works alone.
+  auto portal = database_.setting(db::kSettingPortalUrl);
+  if (!portal) return portal.error();
+  auto link = sync_store_.state(db::sync_key::kLink);
+  if (!link) return link.error();
+  if (!portal->has_value() || (*portal)->empty()) {
+    s.link = SyncLink::not_enrolled;
+  } else if (*link == "online") {
+    s.link = SyncLink::online;
+  } else if (*link == "offline") {
+    s.link = SyncLink::offline;
+  } else {
+    s.link = SyncLink::unknown;  // no round yet in this data directory
   }
+  auto conflicts = sync_store_.conflict_count();
+  if (!conflicts) return conflicts.error();
+  s.conflicts = *conflicts;
+  auto error = sync_store_.state(db::sync_key::kLastError);
+  if (!error) return error.error();
+  s.sync_error = error->value_or("");
   return s;
 }
 

@@ -2,7 +2,9 @@
 // place where the core touches the cache for pickups.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +15,7 @@
 #include "db/handover_ledger.hpp"
 #include "db/key_store.hpp"
 #include "db/order_cache.hpp"
+#include "db/sync_store.hpp"
 #include "pickup/desk.hpp"
 #include "pickup/scan_debouncer.hpp"
 #include "pickup/validate.hpp"
@@ -36,11 +39,20 @@ class PickupService {
 
   PickupService(db::Database &db, const Clock &clock, Identity identity, Policy policy = {});
 
+  // The service's time, for what is said about it (the sync's age in :status).
+  const Clock &clock() const { return clock_; }
+
   // Errors only when the cache cannot be read; every input gets a Verdict otherwise.
   Result<Verdict> scan(std::string_view text);
 
   // Reads the portal's keys from the cache again (after a sync changed them).
   Result<void> reload_keys();
+  // The sync agent replaced the key ring (on its own thread and connection): the next scan
+  // reads the keys again. Safe from any thread.
+  void keys_changed() { keys_stale_.store(true); }
+  // Runs on the caller's thread after each event recorded (handover, refusal, undo): the
+  // sync agent's notify(), so the event reaches the portal within seconds when online.
+  void set_on_event(std::function<void()> on_event) { on_event_ = std::move(on_event); }
 
   // Error codes: order_not_found, not_collectable (detail: the verdict), bad_line,
   // all_lines_missing, duplicate_event, disk_full, database_error.
@@ -101,6 +113,9 @@ class PickupService {
   db::OrderCache cache_;
   db::HandoverLedger ledger_;
   db::KeyStore key_store_;
+  // status() reads the portal setting and the sync agent's state and conflicts.
+  db::Database &database_;
+  db::SyncStore sync_store_;
   codes::KeyRing keys_;
   const Clock &clock_;
   Identity identity_;
@@ -114,6 +129,8 @@ class PickupService {
   std::vector<codes::TokenFields> unsynced_;
   std::vector<std::int64_t> typed_failures_;  // monotonic ns, within the window
   std::int64_t typed_paused_until_ns_ = 0;
+  std::function<void()> on_event_;
+  std::atomic<bool> keys_stale_{false};
 };
 
 }  // namespace comptoir

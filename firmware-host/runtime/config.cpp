@@ -201,6 +201,48 @@ void parse_scanners(const toml::table &t, const std::string &name, Config &confi
   }
 }
 
+// [sync]: how the appliance talks to its portal (docs/protocol.md, "The appliance's
+// settings"). Who the portal is comes from enrolment, not from here.
+void parse_sync(const toml::table &t, const std::string &name, Config &config) {
+  const std::string s = "[sync]";
+  sync::SyncSettings &sync = config.sync;
+  warn_unknown(t,
+               {"enabled", "interval_s", "push_delay_ms", "backoff_base_s", "backoff_cap_s",
+                "stall_s", "connect_timeout_s", "ca_file", "insecure", "purge_names_after_days",
+                "page_orders", "push_batch"},
+               s, name, config);
+  sync.enabled = get_bool(t, "enabled", sync.enabled, s, name);
+  sync.interval_s = get_int(t, "interval_s", sync.interval_s, 5, 86400, s, name);
+  sync.push_delay_ms = get_int(t, "push_delay_ms", sync.push_delay_ms, 0, 600000, s, name);
+  sync.backoff_base_s = get_int(t, "backoff_base_s", sync.backoff_base_s, 1, 600, s, name);
+  sync.backoff_cap_s = get_int(t, "backoff_cap_s", sync.backoff_cap_s, 1, 86400, s, name);
+  if (sync.backoff_cap_s < sync.backoff_base_s) {
+    const toml::node *node = t.get("backoff_cap_s");
+    if (!node) node = t.get("backoff_base_s");
+    throw Invalid{where(*node, name) + ": " + s + " backoff_cap_s (" +
+                  std::to_string(sync.backoff_cap_s) + ") must be at least backoff_base_s (" +
+                  std::to_string(sync.backoff_base_s) + ")"};
+  }
+  sync.stall_s = get_int(t, "stall_s", sync.stall_s, 2, 3600, s, name);
+  sync.connect_timeout_s = get_int(t, "connect_timeout_s", sync.connect_timeout_s, 1, 600, s, name);
+  sync.ca_file = get_string(t, "ca_file", sync.ca_file, s, name);
+  // The service's working directory is nobody's business: a relative path would depend on
+  // how the program was started.
+  if (!sync.ca_file.empty() && sync.ca_file.front() != '/') {
+    throw Invalid{where(*t.get("ca_file"), name) + ": " + s + " ca_file = \"" + sync.ca_file +
+                  "\" must be an absolute path, like \"/etc/comptoir/portal-ca.pem\""};
+  }
+  sync.insecure = get_bool(t, "insecure", sync.insecure, s, name);
+  sync.purge_names_after_days =
+      get_int(t, "purge_names_after_days", sync.purge_names_after_days, 1, 3650, s, name);
+  sync.page_orders =
+      static_cast<std::size_t>(get_int(t, "page_orders", static_cast<int>(sync.page_orders), 1,
+                                       static_cast<int>(wire::kMaxPageOrders), s, name));
+  sync.push_batch =
+      static_cast<std::size_t>(get_int(t, "push_batch", static_cast<int>(sync.push_batch), 1,
+                                       static_cast<int>(wire::kMaxPushEvents), s, name));
+}
+
 }  // namespace
 
 std::string default_config_path() {
@@ -220,7 +262,7 @@ Result<Config> parse_config(const std::string &text, const std::string &name) {
                                             std::string(e.description()));
   }
   try {
-    warn_unknown(root, {"appliance", "scanners", "feedback", "kiosk"}, "", name, config);
+    warn_unknown(root, {"appliance", "scanners", "feedback", "kiosk", "sync"}, "", name, config);
     if (const toml::node *node = root.get("appliance")) {
       const toml::table *a = node->as_table();
       if (!a) throw Invalid{where(*node, name) + ": appliance must be a [appliance] table"};
@@ -254,6 +296,11 @@ Result<Config> parse_config(const std::string &text, const std::string &name) {
       check_choice(*k, "renderer", kiosk.renderer, {"software", "accelerated", "auto"}, ks, name);
       kiosk.verdict_seconds =
           get_int(*k, "verdict_seconds", kiosk.verdict_seconds, 3, 600, ks, name);
+    }
+    if (const toml::node *node = root.get("sync")) {
+      const toml::table *t = node->as_table();
+      if (!t) throw Invalid{where(*node, name) + ": sync must be a [sync] table"};
+      parse_sync(*t, name, config);
     }
   } catch (const Invalid &e) {
     return make_error("config_invalid", e.what);

@@ -1,6 +1,6 @@
 // The appliance's configuration file (TOML, /etc/comptoir/comptoir.toml by default): which
 // scanner readers are on, on which devices, with which keyboard layout; the camera; sound;
-// the kiosk screen.
+// the kiosk screen; the sync with the portal.
 // Parsed once at start into plain values. A missing file means the defaults; a file that
 // cannot be read or says something invalid is an error naming the line and the fix; an
 // unknown key is a warning (a typo must not keep a counter from opening).
@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "db/result.hpp"
+#include "sync/sync_settings.hpp"
 
 namespace comptoir {
 
@@ -73,6 +74,7 @@ struct Config {
   bool sound = true;                // good and bad tones, when the appliance has audio
   ScannersConfig scanners;
   KioskConfig kiosk;
+  sync::SyncSettings sync;            // [sync]: the link to the portal
   std::vector<std::string> warnings;  // unknown keys, for the log
 };
 

@@ -2,9 +2,12 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <ctime>
+#include <utility>
+#include <vector>
 
 namespace comptoir {
 namespace {
@@ -37,6 +40,220 @@ std::string not_a_code_reason(std::string_view detail, Lang lang) {
   if (detail == "no_such_order_number")
     return tr(lang, "aucune commande à ce numéro", "no order has this number");
   return tr(lang, "format non reconnu", "format not recognised");
+}
+
+// The sync agent's and enrolment's errors (sync/http_client.hpp, sync_agent.hpp,
+// enrolment.hpp). Their details are libcurl's or the portal's English: for the log, not
+// for these sentences. Handovers are never lost by a failed round, and staff need to hear
+// that before anything else.
+// The same codes met by `comptoir enrol`: nothing was written (sync_commands.cpp takes away
+// what it created), nothing retries by itself, and a code the portal may have taken before
+// the link broke is worth a word. nullopt: the appliance's sentence holds for enrolment too.
+std::optional<std::string> enrol_error_message(const std::string &c, Lang lang) {
+  if (c == "offline")
+    return tr(lang,
+              "Portail injoignable (pas de réseau ?) : l'appareil n'est pas inscrit, rien n'a été "
+              "changé. Vérifiez la connexion (câble, Wi-Fi, 4G) et l'adresse du portail, puis "
+              "relancez l'inscription avec le même code.",
+              "Portal unreachable (no network?): the appliance is not enrolled, nothing was "
+              "changed. Check the connection (cable, Wi-Fi, 4G) and the portal's address, then "
+              "run the enrolment again with the same code.");
+  if (c == "stalled" || c == "transfer_failed" || c == "gzip_invalid")
+    return tr(lang,
+              std::string(c == "stalled" ? "La liaison avec le portail s'est bloquée"
+                                         : "La liaison avec le portail a été coupée") +
+                  " pendant l'inscription : l'appareil n'est pas inscrit, rien n'a été changé. "
+                  "Vérifiez la connexion et relancez l'inscription ; si le portail répond alors "
+                  "que le code a déjà servi, demandez-en un nouveau à son administrateur.",
+              std::string(c == "stalled" ? "The link to the portal stalled"
+                                         : "The link to the portal broke") +
+                  " during the enrolment: the appliance is not enrolled, nothing was changed. "
+                  "Check the connection and run the enrolment again; if the portal then says "
+                  "the code was already used, ask its admin for a new one.");
+  if (c == "tls_untrusted")
+    return tr(lang,
+              "Certificat du portail refusé : l'inscription est arrêtée pour ne pas confier "
+              "l'appareil à un faux portail, rien n'a été changé. Vérifiez l'adresse du portail "
+              "et la date et l'heure de l'appareil ; si le portail a sa propre autorité de "
+              "certification, donnez-la avec --ca-file.",
+              "The portal's certificate was refused: the enrolment is stopped so as not to hand "
+              "the appliance to a fake portal, nothing was changed. Check the portal's address "
+              "and the appliance's date and time; if the portal has its own certificate "
+              "authority, give it with --ca-file.");
+  if (c == "response_too_large" || c == "portal_invalid" || c == "wire_invalid")
+    return tr(lang,
+              "Réponse du portail incorrecte à l'inscription : l'appareil n'est pas inscrit, rien "
+              "n'a été changé. Prévenez l'administrateur du portail (le code a peut-être servi).",
+              "The portal's answer to the enrolment was malformed: the appliance is not "
+              "enrolled, nothing was changed. Tell the portal's admin (the code may have been "
+              "used).");
+  if (c == "portal_error")
+    return tr(lang,
+              "Le portail a un problème de son côté : l'appareil n'est pas inscrit, rien n'a été "
+              "changé. Relancez l'inscription avec le même code dans quelques minutes.",
+              "The portal has a problem on its side: the appliance is not enrolled, nothing was "
+              "changed. Run the enrolment again with the same code in a few minutes.");
+  if (c == "portal_refused")
+    return tr(lang,
+              "Le portail refuse cette inscription : rien n'a été changé. Voyez avec "
+              "l'administrateur du portail (sa réponse est donnée ci-dessous).",
+              "The portal refuses this enrolment: nothing was changed. See the portal's admin "
+              "(its answer is given below).");
+  return std::nullopt;
+}
+
+std::optional<std::string> sync_error_message(const std::string &c, Lang lang) {
+  if (c == "offline")
+    return tr(lang,
+              "Portail injoignable (pas de réseau ?) : les remises restent enregistrées ici et "
+              "partiront d'elles-mêmes au retour du réseau. Si cela dure, vérifiez la connexion "
+              "(câble, Wi-Fi, 4G).",
+              "Portal unreachable (no network?): handovers stay recorded here and go out by "
+              "themselves when the network is back. If it lasts, check the connection (cable, "
+              "Wi-Fi, 4G).");
+  if (c == "stalled")
+    return tr(lang,
+              "La liaison avec le portail s'est bloquée (plus rien ne passait) : rien n'est perdu, "
+              "un nouvel essai part tout seul. Si cela dure, vérifiez la connexion.",
+              "The link to the portal stalled (nothing was getting through): nothing is lost, "
+              "it tries again by itself. If it lasts, check the connection.");
+  if (c == "transfer_failed" || c == "gzip_invalid")
+    return tr(lang,
+              "Liaison avec le portail coupée en plein échange : rien n'est perdu, un nouvel "
+              "essai part tout seul. Si cela dure, vérifiez la connexion.",
+              "The link to the portal broke mid-exchange: nothing is lost, it tries again by "
+              "itself. If it lasts, check the connection.");
+  if (c == "aborted")
+    return tr(lang,
+              "Synchro interrompue par l'arrêt de Comptoir : rien n'est perdu, elle reprendra au "
+              "prochain démarrage.",
+              "Sync interrupted because Comptoir is stopping: nothing is lost, it resumes at the "
+              "next start.");
+  if (c == "tls_untrusted")
+    return tr(lang,
+              "Certificat du portail refusé : la synchro est arrêtée pour ne pas parler à un faux "
+              "portail. Les remises restent enregistrées ici. Appelez le technicien (adresse du "
+              "portail, date et heure de l'appareil, ca_file dans [sync]).",
+              "The portal's certificate was refused: sync is stopped so as not to talk to a fake "
+              "portal. Handovers stay recorded here. Call the technician (the portal's address, "
+              "the appliance's date and time, ca_file in [sync]).");
+  if (c == "insecure_url")
+    return tr(lang,
+              "Adresse du portail en http:// non chiffré : refusée hors de cette machine. Donnez "
+              "son adresse https:// (ou, sur un réseau d'essai seulement, insecure = true dans "
+              "[sync]).",
+              "The portal's address is plain http://: refused beyond this machine. Give its "
+              "https:// address (or, on a test network only, insecure = true in [sync]).");
+  if (c == "bad_url")
+    return tr(lang,
+              "Adresse du portail incorrecte : donnez-la sous la forme https://portail.exemple.fr "
+              "(ou scannez le QR code d'inscription, qui la contient).",
+              "The portal's address is not valid: give it as https://portal.example.org (or scan "
+              "the enrolment QR code, which holds it).");
+  if (c == "response_too_large")
+    return tr(lang,
+              "Réponse du portail trop volumineuse : refusée, rien n'a été appliqué ; un nouvel "
+              "essai part tout seul. Si cela se répète, appelez le technicien.",
+              "The portal's answer was too large: refused, nothing was applied; it tries again "
+              "by itself. If it happens again, call the technician.");
+  if (c == "portal_refused")
+    return tr(lang,
+              "Le portail refuse cet appareil (inconnu ou retiré) : les remises restent "
+              "enregistrées ici. Appelez le technicien pour l'inscrire à nouveau.",
+              "The portal refuses this appliance (unknown or revoked): handovers stay recorded "
+              "here. Call the technician to enrol it again.");
+  if (c == "portal_error")
+    return tr(lang,
+              "Le portail a un problème de son côté : rien n'est perdu, un nouvel essai part tout "
+              "seul un peu plus tard.",
+              "The portal has a problem on its side: nothing is lost, it tries again by itself a "
+              "little later.");
+  if (c == "portal_invalid" || c == "wire_invalid")
+    return tr(lang,
+              "Réponse du portail incorrecte : refusée, rien n'a été appliqué ; un nouvel essai "
+              "part tout seul. Si cela se répète, appelez le technicien.",
+              "The portal's answer was malformed: refused, nothing was applied; it tries again "
+              "by itself. If it happens again, call the technician.");
+  if (c == "page_inconsistent")
+    return tr(lang,
+              "Données du portail incohérentes (une commande qui ne va pas avec le reste) : "
+              "refusées, rien n'a été appliqué. Si cela se répète, appelez le technicien.",
+              "The portal's data do not hold together (an order that does not match the rest): "
+              "refused, nothing was applied. If it happens again, call the technician.");
+  if (c == "clock_skew")
+    return tr(lang,
+              "L'horloge de l'appareil est trop loin de celle du portail : réglez la date et "
+              "l'heure de l'appareil, ou appelez le technicien.",
+              "The appliance's clock is too far from the portal's: set the appliance's date and "
+              "time, or call the technician.");
+  if (c == "not_enrolled")
+    return tr(lang,
+              "Cet appareil n'est relié à aucun portail : inscrivez-le avec « comptoir enrol "
+              "--portal ADRESSE --code CODE » (le code vient de l'administrateur du portail).",
+              "This appliance is not linked to a portal: enrol it with \"comptoir enrol --portal "
+              "URL --code CODE\" (the code comes from the portal's admin).");
+  if (c == "already_enrolled")
+    return tr(lang,
+              "Cet appareil est déjà inscrit auprès d'un portail : rien n'a été changé. Pour "
+              "l'inscrire à nouveau, ajoutez --force.",
+              "This appliance is already enrolled with a portal: nothing was changed. To enrol "
+              "it again, add --force.");
+  if (c == "bad_code")
+    return tr(lang,
+              "Code d'inscription inconnu du portail : vérifiez-le (12 caractères, comme "
+              "K7QM-9X2D-F3A4) ou demandez-en un nouveau à l'administrateur du portail.",
+              "The portal does not know this enrolment code: check it (12 characters, like "
+              "K7QM-9X2D-F3A4) or ask the portal's admin for a new one.");
+  if (c == "code_used")
+    return tr(lang,
+              "Ce code d'inscription a déjà servi : demandez-en un nouveau à l'administrateur du "
+              "portail.",
+              "This enrolment code was already used: ask the portal's admin for a new one.");
+  if (c == "code_expired")
+    return tr(lang,
+              "Ce code d'inscription a expiré (il vaut 24 h) : demandez-en un nouveau à "
+              "l'administrateur du portail.",
+              "This enrolment code has expired (it lasts 24 h): ask the portal's admin for a "
+              "new one.");
+  if (c == "stand_not_enrolled")
+    return tr(lang,
+              "Ce code n'inscrit pas ce point de retrait : choisissez un stand que le code "
+              "inscrit (--stand), ou demandez un code pour celui-ci à l'administrateur du portail.",
+              "This code does not enrol that stand: choose a stand the code enrols (--stand), or "
+              "ask the portal's admin for a code for this one.");
+  if (c == "credentials_unreadable")
+    return tr(lang,
+              "Identité de l'appareil (device.key) illisible ou lisible par d'autres : la synchro "
+              "est arrêtée, les remises restent enregistrées ici. Si le fichier est seulement "
+              "trop ouvert, « chmod 600 » suffit ; s'il est abîmé, inscrivez l'appareil à "
+              "nouveau (« comptoir enrol --force »).",
+              "The appliance's identity (device.key) is unreadable or readable by others: sync is "
+              "stopped, handovers stay recorded here. If the file is only too open, \"chmod 600\" "
+              "is enough; if it is damaged, enrol the appliance again (\"comptoir enrol "
+              "--force\").");
+  if (c == "credentials_unwritable")
+    return tr(lang,
+              "Impossible d'écrire l'identité de l'appareil (device.key) : le disque est plein ou "
+              "le dossier de données protégé. Libérez de la place ou vérifiez les droits, puis "
+              "inscrivez l'appareil à nouveau.",
+              "Cannot write the appliance's identity (device.key): the disk is full or the data "
+              "directory is protected. Free some space or check its permissions, then enrol "
+              "again.");
+  if (c == "sync_disabled")
+    return tr(lang,
+              "Synchronisation désactivée dans la configuration ([sync] enabled = false) : les "
+              "remises restent enregistrées ici. Pour la rétablir, mettez enabled = true et "
+              "redémarrez le comptoir, ou appelez le technicien.",
+              "Sync is switched off in the config ([sync] enabled = false): handovers stay "
+              "recorded here. To turn it back on, set enabled = true and restart the counter, "
+              "or call the technician.");
+  if (c == "appliance_running")
+    return tr(lang,
+              "Le comptoir est déjà lancé sur ce dossier de données et se synchronise tout seul : "
+              "regardez son bandeau ou « :status », ou arrêtez-le avant cette commande.",
+              "The counter is already running on this data directory and syncs by itself: look "
+              "at its banner or \":status\", or stop it before this command.");
+  return std::nullopt;
 }
 
 }  // namespace
@@ -232,19 +449,147 @@ std::string receipt_message(const HandoverReceipt &r, Lang lang) {
 
 std::string status_message(const DeskStatus &s, Lang lang) {
   return tr(lang,
+            // What waits for sync is in sync_status_message, with the link.
             std::to_string(s.ready) + " à retirer, " + std::to_string(s.not_ready) +
                 " en préparation, " + std::to_string(s.collected) + " retirées, " +
-                std::to_string(s.cancelled) + " annulées ; " + std::to_string(s.events_waiting) +
-                " en attente de synchro.",
+                std::to_string(s.cancelled) + " annulées.",
             std::to_string(s.ready) + " awaiting pickup, " + std::to_string(s.not_ready) +
                 " being prepared, " + std::to_string(s.collected) + " collected, " +
-                std::to_string(s.cancelled) + " cancelled; " + std::to_string(s.events_waiting) +
-                " waiting for sync.");
+                std::to_string(s.cancelled) + " cancelled.");
 }
 
-std::string error_message(const Error &e, Lang lang) {
+SyncTrouble sync_trouble(std::string_view c) {
+  if (c.empty() || c == "aborted") return SyncTrouble::none;
+  if (c == "offline") return SyncTrouble::offline;
+  if (c == "stalled" || c == "transfer_failed" || c == "gzip_invalid") {
+    return SyncTrouble::unreachable;
+  }
+  if (c == "portal_error") return SyncTrouble::portal_down;
+  if (c == "portal_invalid" || c == "wire_invalid" || c == "page_inconsistent" ||
+      c == "response_too_large") {
+    return SyncTrouble::bad_answer;
+  }
+  if (c == "tls_untrusted") return SyncTrouble::certificate;
+  if (c == "bad_url" || c == "insecure_url") return SyncTrouble::address;
+  if (c == "portal_refused") return SyncTrouble::device_refused;
+  if (c == "clock_skew") return SyncTrouble::clock;
+  if (c == "credentials_unreadable") return SyncTrouble::credentials;
+  return SyncTrouble::other;
+}
+
+bool needs_technician(SyncTrouble t) {
+  return t == SyncTrouble::certificate || t == SyncTrouble::address ||
+         t == SyncTrouble::device_refused || t == SyncTrouble::clock ||
+         t == SyncTrouble::credentials;
+}
+
+std::string sync_status_message(const DeskStatus &s, std::int64_t now_ms, Lang lang) {
+  std::vector<std::string> parts;
+  const SyncTrouble trouble =
+      s.link == SyncLink::not_enrolled ? SyncTrouble::none : sync_trouble(s.sync_error);
+  switch (trouble) {
+    case SyncTrouble::none:
+      switch (s.link) {
+        case SyncLink::not_enrolled:
+          parts.push_back(tr(lang, "non relié à un portail", "not linked to a portal"));
+          break;
+        case SyncLink::unknown:
+          break;  // no round yet: the sync's age leads
+        case SyncLink::online:
+          parts.push_back(tr(lang, "en ligne", "online"));
+          break;
+        case SyncLink::offline:
+          parts.push_back(tr(lang, "hors ligne", "offline"));
+          break;
+      }
+      break;
+    case SyncTrouble::offline:
+      parts.push_back(tr(lang, "hors ligne", "offline"));
+      break;
+    case SyncTrouble::unreachable:
+      parts.push_back(tr(lang, "portail injoignable", "portal unreachable"));
+      break;
+    case SyncTrouble::portal_down:
+      parts.push_back(tr(lang, "portail indisponible", "portal unavailable"));
+      break;
+    case SyncTrouble::bad_answer:
+      parts.push_back(tr(lang, "réponse du portail refusée", "portal's answer refused"));
+      break;
+    case SyncTrouble::certificate:
+      parts.push_back(tr(lang, "certificat du portail refusé : appelez le technicien",
+                         "portal's certificate refused: call the technician"));
+      break;
+    case SyncTrouble::address:
+      parts.push_back(tr(lang, "adresse du portail refusée : appelez le technicien",
+                         "portal's address refused: call the technician"));
+      break;
+    case SyncTrouble::device_refused:
+      parts.push_back(tr(lang, "appareil refusé par le portail : appelez le technicien",
+                         "appliance refused by the portal: call the technician"));
+      break;
+    case SyncTrouble::clock:
+      parts.push_back(tr(lang, "horloge de l'appareil à régler : appelez le technicien",
+                         "appliance's clock to set: call the technician"));
+      break;
+    case SyncTrouble::credentials:
+      parts.push_back(tr(lang, "identité de l'appareil illisible : appelez le technicien",
+                         "appliance's identity unreadable: call the technician"));
+      break;
+    case SyncTrouble::other:
+      parts.push_back(tr(lang, "synchro en échec", "sync failing"));
+      break;
+  }
+  std::string age_part;
+  // Not enrolled: there is no sync to be late, so no age at all.
+  if (s.link != SyncLink::not_enrolled) {
+    const bool fresh = s.link == SyncLink::online && trouble == SyncTrouble::none;
+    if (!s.last_sync_ms) {
+      age_part = tr(lang, "jamais synchronisé", "never synced");
+    } else {
+      constexpr std::int64_t minute = 60'000, hour = 60 * minute, day = 24 * hour;
+      const std::int64_t age = std::max<std::int64_t>(0, now_ms - *s.last_sync_ms);
+      std::string ago;
+      if (age < minute) {
+        ago = tr(lang, "à l'instant", "just now");
+      } else if (age < hour) {
+        ago = tr(lang, "il y a " + std::to_string(age / minute) + " min",
+                 std::to_string(age / minute) + " min ago");
+      } else if (age < 48 * hour) {
+        ago = tr(lang, "il y a " + std::to_string(age / hour) + " h",
+                 std::to_string(age / hour) + " h ago");
+      } else {
+        const std::int64_t days = age / day;
+        ago = tr(lang, "il y a " + std::to_string(days) + " jours",
+                 std::to_string(days) + " days ago");
+      }
+      age_part = (fresh ? tr(lang, "synchronisé ", "synced ")
+                        : tr(lang, "dernière synchro ", "last sync ")) +
+                 ago;
+    }
+  }
+  if (parts.empty() && !age_part.empty()) parts.push_back(std::exchange(age_part, {}));
+  if (s.events_waiting > 0) {
+    const std::string n = std::to_string(s.events_waiting);
+    parts.push_back(s.events_waiting == 1
+                        ? tr(lang, n + " remise en attente", n + " handover waiting")
+                        : tr(lang, n + " remises en attente", n + " handovers waiting"));
+  }
+  if (!age_part.empty()) parts.push_back(age_part);
+  if (s.conflicts > 0) {
+    parts.push_back(tr(lang, std::to_string(s.conflicts) + " à vérifier",
+                       std::to_string(s.conflicts) + " to review"));
+  }
+  std::string out;
+  for (const std::string &p : parts) out += (out.empty() ? "" : " · ") + p;
+  return out;
+}
+
+std::string error_message(const Error &e, Lang lang, ErrorContext context) {
   const std::string &c = e.code;
   const std::string &d = e.detail;
+  if (context == ErrorContext::enrolment) {
+    if (auto enrol = enrol_error_message(c, lang)) return *enrol;
+  }
   if (c == "order_not_found")
     return tr(lang, "Commande " + d + " introuvable : vérifiez le numéro.",
               "Order " + d + " not found: check the number.");
@@ -361,6 +706,7 @@ std::string error_message(const Error &e, Lang lang) {
     return tr(lang,
               "Fichier de configuration illisible (" + d + ") : vérifiez le chemin et les droits.",
               "Configuration file unreadable (" + d + "): check its path and permissions.");
+  if (auto sync = sync_error_message(c, lang)) return *sync;
   return tr(lang,
             "Erreur d'enregistrement (" + d +
                 ") : rien n'a été enregistré. Réessayez ; si cela continue, appelez le "

@@ -10,6 +10,7 @@
 
 #include "db/handover_ledger.hpp"
 #include "db/schema.hpp"
+#include "db/sync_store.hpp"
 #include "tests/db/db_fixture.hpp"
 #include "tests/support/sqlite_files.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -18,7 +19,8 @@ namespace comptoir::test {
 namespace {
 
 constexpr const char *kAllTables[] = {"settings",    "stands",          "products", "orders",
-                                      "order_lines", "handover_events", "outbox",   "sync_state"};
+                                      "order_lines", "handover_events", "outbox",   "sync_state",
+                                      "portal_keys", "sync_conflicts"};
 
 std::string pragma_text(db::Database &d, const std::string &pragma) {
   db::Statement s = d.connection().prepare("PRAGMA " + pragma);
@@ -163,6 +165,66 @@ TEST_CASE("open migrates every older schema version to the latest, keeping the d
     auto fresh = open_db(fresh_dir.file("comptoir.db"));
     CHECK(schema_text(*d) == schema_text(*fresh));
   }
+}
+
+TEST_CASE("a real version 4 cache migrates to 5: sync_conflicts, and the purge's index") {
+  TempDir dir;
+  const std::string path = dir.file("comptoir.db");
+  // A cache as the version 4 program left it: orders with names, a collection reported by
+  // the portal, handovers waiting in the outbox.
+  std::string sql;
+  for (int i = 0; i < 4; ++i) sql += std::string(db::migrations()[i]) + ";\n";
+  sql += "PRAGMA user_version = 4; PRAGMA application_id = " + std::to_string(db::kApplicationId) +
+         ";";
+  exec_sql(path, sql);
+  {
+    // Its data written through the cache's API on a plain connection (no migration).
+    auto raw = db::Connection::open(path, SQLITE_OPEN_READWRITE);
+    REQUIRE(raw.ok());
+    REQUIRE(raw->exec("PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON").ok());
+    db::OrderCache cache(*raw);
+    put_catalogue(cache);
+    db::Order collected = make_order(1000, 1, db::OrderStatus::collected);
+    collected.collected_at_ms = 5'000;
+    REQUIRE(cache.put_order(collected).ok());
+    REQUIRE(cache.put_order(make_order(1001)).ok());
+    db::HandoverLedger ledger(*raw);
+    REQUIRE(
+        ledger.append(make_event("v4-event", 1001, db::EventKind::full, "caisse-1", 6'000)).ok());
+  }
+  REQUIRE(query_int(path, "PRAGMA user_version") == 4);
+
+  auto d = open_db(path);
+  CHECK(d->schema_version() == 5);
+  CHECK(scalar(*d, "PRAGMA user_version") == db::latest_schema_version());
+  CHECK(scalar(*d, "SELECT COUNT(*) FROM orders") == 2);
+  CHECK(scalar(*d, "SELECT COUNT(*) FROM outbox") == 1);
+  // The new table is empty, checked at every open with the other irreplaceable ones.
+  CHECK(scalar(*d, "SELECT COUNT(*) FROM sync_conflicts") == 0);
+  bool listed = false;
+  for (std::string_view t : db::irreplaceable_tables()) listed = listed || t == "sync_conflicts";
+  CHECK(listed);
+  // The index was built over the existing named orders: both are in it.
+  CHECK(scalar(*d,
+               "SELECT COUNT(*) FROM orders INDEXED BY orders_named_by_collection "
+               "WHERE customer <> ''") == 2);
+
+  // And the migrated cache works for the sync: an acknowledgement with a conflict, then
+  // the purge of the two names (one by the portal's time, one by the ledger).
+  db::SyncStore store(d->connection());
+  auto removed = store.acknowledge({{"v4-event", "cancelled"}}, 7'000);
+  REQUIRE(removed.ok());
+  CHECK(*removed == 1);
+  auto conflicts = store.conflict_count();
+  REQUIRE(conflicts.ok());
+  CHECK(*conflicts == 1);
+  auto purged = store.purge_customer_names(10'000);
+  REQUIRE(purged.ok());
+  CHECK(*purged == 2);
+  // Same schema as a cache created at version 5.
+  TempDir fresh_dir;
+  auto fresh = open_db(fresh_dir.file("comptoir.db"));
+  CHECK(schema_text(*d) == schema_text(*fresh));
 }
 
 TEST_CASE("open without create refuses a missing file and creates nothing") {

@@ -172,7 +172,7 @@ TEST_CASE("undo within 2 minutes gives the order back, and a new scan of it is r
   CHECK_FALSE(f.st().verdict->repeat);
 }
 
-TEST_CASE("undo with no bar shown does nothing; a press as the bar closes says too late") {
+TEST_CASE("undo with no bar shown does nothing, and a press as the bar closes says too late") {
   KioskFixture f;
   const auto rev = f.kiosk->revision();
   f.press(K::undo);  // nothing handed over: nothing to say either

@@ -26,6 +26,7 @@ static_assert(!is_complete<PickupService>::value,
 #include <sstream>
 #include <string>
 
+#include "db/sync_store.hpp"
 #include "tests/ui/kiosk_fixture.hpp"
 
 namespace comptoir {
@@ -225,40 +226,257 @@ TEST_CASE("quantities: pieces, bunches, weights with a French comma or an Englis
   CHECK(ui::quantity_text(l, Lang::en) == "1.5 L");
 }
 
-TEST_CASE("the sync banner: never, minutes, hours, days, and what is waiting") {
-  test::use_build_catalog();
-  constexpr std::int64_t now = 1'760'000'000'000;
-  ui::KioskState s;
-  s.status.events_waiting = 3;
-  ui::HeaderView h = ui::header_view(s, now);
-  CHECK(h.sync == "Jamais synchronisé · 3 remises en attente");
-  CHECK(h.sync_tone == Tone::warning);
-  s.status.last_sync_ms = now - 2 * 3'600'000 - 5'000;
-  h = ui::header_view(s, now);
-  CHECK(h.sync == "Synchro il y a 2 h · 3 remises en attente");
-  CHECK(h.sync_tone == Tone::info);
-  s.status.events_waiting = 1;
-  s.status.last_sync_ms = now - 5 * 60'000;
-  h = ui::header_view(s, now);
-  CHECK(h.sync == "Synchro il y a 5 min · 1 remise en attente");
-  s.status.events_waiting = 0;
-  h = ui::header_view(s, now);
-  CHECK(h.sync == "Synchro il y a 5 min · rien en attente");
-  CHECK(h.sync_tone == Tone::good);
-  s.status.last_sync_ms = now - 10'000;
-  CHECK(ui::header_view(s, now).sync == "Synchro à l'instant · rien en attente");
-  s.status.last_sync_ms = now - 3 * 86'400'000;
-  h = ui::header_view(s, now);
-  CHECK(h.sync == "Synchro il y a 3 jours · rien en attente");
-  CHECK(h.sync_tone == Tone::warning);
+// The banner in both languages: the text, the tone and the icon.
+struct Banner {
+  std::string fr, en;
+  Tone tone;
+  ui::Icon icon;
+};
+Banner banner(ui::KioskState s, std::int64_t now) {
+  s.lang = Lang::fr;
+  const ui::HeaderView fr = ui::header_view(s, now);
   s.lang = Lang::en;
-  s.status.events_waiting = 2;
-  CHECK(ui::header_view(s, now).sync == "Synced 3 days ago · 2 handovers waiting");
+  const ui::HeaderView en = ui::header_view(s, now);
+  CHECK(fr.sync_tone == en.sync_tone);
+  CHECK(fr.sync_icon == en.sync_icon);
+  CHECK(fr.status.starts_with(fr.sync));  // and today's count after it
+  return {fr.sync, en.sync, fr.sync_tone, fr.sync_icon};
+}
+
+constexpr std::int64_t kNow = 1'760'000'000'000;
+constexpr std::int64_t kMinute = 60'000, kHour = 60 * kMinute, kDay = 24 * kHour;
+
+TEST_CASE("the sync banner online: synced how long ago, what waits, good or info") {
+  test::use_build_catalog();
+  ui::KioskState s;
+  s.status.link = SyncLink::online;
+  s.status.last_sync_ms = kNow - 3 * kMinute - 5'000;
+  Banner b = banner(s, kNow);
+  CHECK(b.fr == "En ligne · synchronisé il y a 3 min");
+  CHECK(b.en == "Online · synced 3 min ago");
+  CHECK(b.tone == Tone::good);
+  CHECK(b.icon == ui::Icon::sync);
+  s.status.events_waiting = 5;
+  b = banner(s, kNow);
+  CHECK(b.fr == "En ligne · 5 remises en attente · synchronisé il y a 3 min");
+  CHECK(b.en == "Online · 5 handovers waiting · synced 3 min ago");
+  CHECK(b.tone == Tone::info);
+  s.status.events_waiting = 1;
+  s.status.last_sync_ms = kNow - 10'000;
+  b = banner(s, kNow);
+  CHECK(b.fr == "En ligne · 1 remise en attente · synchronisé à l'instant");
+  CHECK(b.en == "Online · 1 handover waiting · synced just now");
+  s.status.events_waiting = 0;
+  s.status.last_sync_ms = kNow - 2 * kHour - 5'000;
+  b = banner(s, kNow);
+  CHECK(b.fr == "En ligne · synchronisé il y a 2 h");
+  CHECK(b.en == "Online · synced 2 h ago");
+  CHECK(b.tone == Tone::good);
+  // Reached, but no pull has completed for days: stale, whatever the link says.
+  s.status.last_sync_ms = kNow - 3 * kDay;
+  b = banner(s, kNow);
+  CHECK(b.fr == "En ligne · synchronisé il y a 3 jours");
+  CHECK(b.en == "Online · synced 3 days ago");
+  CHECK(b.tone == Tone::warning);
+  CHECK(b.icon == ui::Icon::warning);
   s.status.last_sync_ms.reset();
-  CHECK(ui::header_view(s, now).sync == "Never synced · 2 handovers waiting");
+  b = banner(s, kNow);
+  CHECK(b.fr == "En ligne · jamais synchronisé");
+  CHECK(b.en == "Online · never synced");
+  CHECK(b.tone == Tone::warning);
+  // An agent stopping mid-round says nothing about the link.
+  s.status.last_sync_ms = kNow - 3 * kMinute;
+  s.status.sync_error = "aborted";
+  CHECK(banner(s, kNow).fr == "En ligne · synchronisé il y a 3 min");
   // When the words change: at the next whole minute of age, then hour.
-  CHECK(ui::sync_age(now - 5 * 60'000 - 1'000, now).next_change_ms == now + 59'000);
-  CHECK(ui::sync_age(now - 2 * 3'600'000, now).next_change_ms == now + 3'600'000);
+  CHECK(ui::sync_age(kNow - 5 * kMinute - 1'000, kNow).next_change_ms == kNow + 59'000);
+  CHECK(ui::sync_age(kNow - 2 * kHour, kNow).next_change_ms == kNow + kHour);
+}
+
+TEST_CASE("the sync banner offline: what waits and the last sync, as a warning") {
+  test::use_build_catalog();
+  ui::KioskState s;
+  s.status.link = SyncLink::offline;
+  s.status.sync_error = "offline";
+  s.status.events_waiting = 5;
+  s.status.last_sync_ms = kNow - 2 * kHour - 5'000;
+  Banner b = banner(s, kNow);
+  CHECK(b.fr == "Hors ligne · 5 remises en attente · dernière synchro il y a 2 h");
+  CHECK(b.en == "Offline · 5 handovers waiting · last sync 2 h ago");
+  CHECK(b.tone == Tone::warning);
+  CHECK(b.icon == ui::Icon::warning);
+  s.status.events_waiting = 0;
+  s.status.last_sync_ms = kNow - 30'000;
+  b = banner(s, kNow);
+  CHECK(b.fr == "Hors ligne · dernière synchro à l'instant");
+  CHECK(b.en == "Offline · last sync just now");
+  CHECK(b.tone == Tone::warning);
+  s.status.last_sync_ms = kNow - 4 * kDay;
+  b = banner(s, kNow);
+  CHECK(b.fr == "Hors ligne · dernière synchro il y a 4 jours");
+  CHECK(b.en == "Offline · last sync 4 days ago");
+  s.status.last_sync_ms.reset();
+  s.status.sync_error.clear();  // offline with no code recorded: still offline
+  b = banner(s, kNow);
+  CHECK(b.fr == "Hors ligne · jamais synchronisé");
+  CHECK(b.en == "Offline · never synced");
+  CHECK(b.tone == Tone::warning);
+  // The link broke during a round.
+  s.status.sync_error = "stalled";
+  s.status.last_sync_ms = kNow - 20 * kMinute;
+  b = banner(s, kNow);
+  CHECK(b.fr == "Portail injoignable · dernière synchro il y a 20 min");
+  CHECK(b.en == "Portal unreachable · last sync 20 min ago");
+  CHECK(b.tone == Tone::warning);
+}
+
+TEST_CASE("the sync banner before the first round, and with no portal at all") {
+  test::use_build_catalog();
+  ui::KioskState s;
+  s.status.link = SyncLink::unknown;
+  Banner b = banner(s, kNow);
+  CHECK(b.fr == "Jamais synchronisé");
+  CHECK(b.en == "Never synced");
+  CHECK(b.tone == Tone::warning);
+  s.status.events_waiting = 2;
+  b = banner(s, kNow);
+  CHECK(b.fr == "Jamais synchronisé · 2 remises en attente");
+  CHECK(b.en == "Never synced · 2 handovers waiting");
+  // Synced before, no round yet since (starting, or sync turned off).
+  s.status.events_waiting = 0;
+  s.status.last_sync_ms = kNow - 5 * kMinute;
+  b = banner(s, kNow);
+  CHECK(b.fr == "Pas encore connecté · dernière synchro il y a 5 min");
+  CHECK(b.en == "Not connected yet · last sync 5 min ago");
+  CHECK(b.tone == Tone::neutral);
+  CHECK(b.icon == ui::Icon::sync);
+
+  // Not enrolled: the appliance works alone; nothing is late, nothing failed.
+  ui::KioskState alone;
+  b = banner(alone, kNow);
+  CHECK(b.fr == "Non relié à un portail");
+  CHECK(b.en == "Not linked to a portal");
+  CHECK(b.tone == Tone::neutral);
+  CHECK(b.icon == ui::Icon::none);
+  alone.status.events_waiting = 3;
+  alone.status.last_sync_ms = kNow - 3 * kDay;  // left from an earlier enrolment
+  alone.status.sync_error = "tls_untrusted";
+  b = banner(alone, kNow);
+  CHECK(b.fr == "Non relié à un portail · 3 remises en attente");
+  CHECK(b.en == "Not linked to a portal · 3 handovers waiting");
+  CHECK(b.tone == Tone::neutral);
+}
+
+TEST_CASE("the sync banner counts the handovers the portal flagged for review") {
+  test::use_build_catalog();
+  ui::KioskState s;
+  s.status.link = SyncLink::online;
+  s.status.last_sync_ms = kNow - 3 * kMinute;
+  s.status.conflicts = 2;
+  Banner b = banner(s, kNow);
+  CHECK(b.fr == "En ligne · 2 remises à vérifier · synchronisé il y a 3 min");
+  CHECK(b.en == "Online · 2 handovers to review · synced 3 min ago");
+  CHECK(b.tone == Tone::warning);
+  CHECK(b.icon == ui::Icon::warning);
+  s.status.conflicts = 1;
+  s.status.link = SyncLink::offline;
+  s.status.sync_error = "offline";
+  s.status.events_waiting = 4;
+  b = banner(s, kNow);
+  CHECK(b.fr ==
+        "Hors ligne · 1 remise à vérifier · 4 remises en attente · dernière synchro il y a 3 min");
+  CHECK(b.en == "Offline · 1 handover to review · 4 handovers waiting · last sync 3 min ago");
+}
+
+TEST_CASE("the sync banner's error states: what went wrong, and the technician when needed") {
+  test::use_build_catalog();
+  struct Case {
+    const char *code;
+    SyncLink link;
+    const char *fr;
+    const char *en;
+    Tone tone;
+  };
+  const Case cases[] = {
+      {"tls_untrusted", SyncLink::offline,
+       "Certificat du portail refusé\u00a0: appelez le technicien",
+       "Portal's certificate refused: call the technician", Tone::bad},
+      {"portal_refused", SyncLink::online,
+       "Appareil refusé par le portail\u00a0: appelez le technicien",
+       "Appliance refused by the portal: call the technician", Tone::bad},
+      {"bad_url", SyncLink::offline, "Adresse du portail refusée\u00a0: appelez le technicien",
+       "Portal's address refused: call the technician", Tone::bad},
+      {"insecure_url", SyncLink::offline, "Adresse du portail refusée\u00a0: appelez le technicien",
+       "Portal's address refused: call the technician", Tone::bad},
+      {"clock_skew", SyncLink::online,
+       "Horloge de l'appareil à régler\u00a0: appelez le technicien",
+       "Appliance's clock needs setting: call the technician", Tone::bad},
+      {"credentials_unreadable", SyncLink::offline,
+       "Identité de l'appareil illisible\u00a0: appelez le technicien",
+       "Appliance's identity unreadable: call the technician", Tone::bad},
+      {"portal_invalid", SyncLink::online, "Réponse du portail refusée", "Portal's answer refused",
+       Tone::warning},
+      {"wire_invalid", SyncLink::online, "Réponse du portail refusée", "Portal's answer refused",
+       Tone::warning},
+      {"page_inconsistent", SyncLink::online, "Réponse du portail refusée",
+       "Portal's answer refused", Tone::warning},
+      {"response_too_large", SyncLink::online, "Réponse du portail refusée",
+       "Portal's answer refused", Tone::warning},
+      {"portal_error", SyncLink::online, "Portail indisponible", "Portal unavailable",
+       Tone::warning},
+      {"transfer_failed", SyncLink::offline, "Portail injoignable", "Portal unreachable",
+       Tone::warning},
+      {"offline", SyncLink::offline, "Hors ligne", "Offline", Tone::warning},
+      {"disk_full", SyncLink::online, "Synchro en échec", "Sync failing", Tone::warning},
+  };
+  for (const Case &c : cases) {
+    CAPTURE(c.code);
+    ui::KioskState s;
+    s.status.link = c.link;
+    s.status.sync_error = c.code;
+    s.status.events_waiting = 5;
+    s.status.last_sync_ms = kNow - 2 * kHour;
+    const Banner b = banner(s, kNow);
+    // The trouble first, then what waits and how old the data is: never "synchronisé", as
+    // if all were well.
+    CHECK(b.fr == std::string(c.fr) + " · 5 remises en attente · dernière synchro il y a 2 h");
+    CHECK(b.en == std::string(c.en) + " · 5 handovers waiting · last sync 2 h ago");
+    CHECK(b.tone == c.tone);
+    CHECK(b.icon == (c.tone == Tone::bad ? ui::Icon::cross : ui::Icon::warning));
+  }
+}
+
+TEST_CASE("the technician screen shows the link in full: times, review, the error's sentence") {
+  KioskFixture f;
+  REQUIRE(f.database->set_setting("portal_url", "https://portail.example.org").ok());
+  db::SyncStore store(f.database->connection());
+  REQUIRE(store.set_state(db::sync_key::kLink, "offline").ok());
+  REQUIRE(store.set_state(db::sync_key::kLastError, "tls_untrusted").ok());
+  REQUIRE(store.set_state(db::sync_key::kLastAttemptMs, std::to_string(f.now() - kMinute)).ok());
+  REQUIRE(store.set_state(db::sync_key::kLastPullMs, std::to_string(f.now() - 3 * kHour)).ok());
+  f.press(K::go_technician);
+  f.kiosk->typed("1234");
+  REQUIRE(f.st().screen == Screen::technician);
+  f.press(K::refresh);
+  ui::TechnicianView view = ui::technician_view(*f.kiosk, f.now());
+  auto fact = [&](const std::string &label) {
+    for (const auto &[l, value] : view.facts) {
+      if (l == label) return value;
+    }
+    FAIL("no fact " << label);
+    return std::string();
+  };
+  CHECK(view.header.sync_tone == Tone::bad);
+  CHECK(view.header.sync.starts_with("Certificat du portail refusé"));
+  CHECK(fact("Liaison avec le portail") ==
+        "Certificat du portail refusé\u00a0: appelez le technicien");
+  CHECK(fact("Dernière synchro complète") ==
+        format_local_time((f.now() - 3 * kHour) / 1000, Lang::fr));
+  CHECK(fact("Dernier essai") == format_local_time((f.now() - kMinute) / 1000, Lang::fr));
+  CHECK(fact("Remises à vérifier") == "0");
+  CHECK(fact("Dernière erreur de synchro") ==
+        error_message(make_error("tls_untrusted", ""), Lang::fr));
+  CHECK(contains(fact("Dernière erreur de synchro"), "Appelez le technicien"));
 }
 
 TEST_CASE("today's count in the header, with plural forms") {
@@ -583,7 +801,7 @@ TEST_CASE("a collection with no known time reads as collected, with no time") {
   CHECK(ui::today_view(s, now).problems[0].state == "Retirée en partie");
 }
 
-TEST_CASE("the day's lists show 200 rows at most, then how many more; titles count all") {
+TEST_CASE("the day's lists show 200 rows at most, then how many more, and titles count all") {
   test::use_build_catalog();
   constexpr std::int64_t now = 1'760'000'000'000;
   ui::KioskState s;
@@ -654,7 +872,9 @@ std::vector<std::string> french_strings() {
   return out;
 }
 
-TEST_CASE("French typography: no-break spaces before : ; ? ! and inside « », one PIN name") {
+TEST_CASE(
+    "French typography: no-break spaces before the colon, semicolon, question and exclamation "
+    "marks and inside « », one PIN name") {
   const std::vector<std::string> strings = french_strings();
   REQUIRE(strings.size() > 100);
   for (const std::string &text : strings) {

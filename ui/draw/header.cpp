@@ -18,10 +18,12 @@ Rect draw_header(const HeaderView &v, std::vector<Action> &out) {
   const float x1 = s.max.x - t.pad;
   const float inset = std::round(t.pad * 0.6f);
   const float r = small->FontSize * 0.5f;  // the sync icon
+  // No icon with no portal: there is no link to show.
+  const bool has_icon = !v.sync.empty() && v.sync_icon != Icon::none;
 
   const std::string &status = v.status;
   const float title_w = text_width(title_font, v.title);
-  const float status_w = r * 2 + t.gap + text_width(small, status);
+  const float status_w = (has_icon ? r * 2 + t.gap : 0.0f) + text_width(small, status);
   const bool one_line = title_w + t.gap * 4 + status_w <= x1 - x0;
   const float strip_h =
       inset * 2 + (one_line ? title_font->FontSize : title_font->FontSize + small->FontSize);
@@ -34,15 +36,15 @@ Rect draw_header(const HeaderView &v, std::vector<Action> &out) {
   auto draw_sync = [&](float x, float line_y, float room, const std::string &text) {
     if (text.empty()) return;
     float tx = x;
-    if (!v.sync.empty()) {
-      icon(dl, Icon::sync, ImVec2(x + r, line_y + small->FontSize * 0.5f), r, sync.ink);
+    if (has_icon) {
+      icon(dl, v.sync_icon, ImVec2(x + r, line_y + small->FontSize * 0.5f), r, sync.ink);
       tx += r * 2 + t.gap * 0.5f;
     }
     text_at(small, ImVec2(tx, line_y), t.text, ellipsize(small, text, room - (tx - x)));
   };
   if (one_line) {
     const float line_y = y + (title_font->FontSize - small->FontSize) * 0.5f;
-    const float x = x1 - (v.sync.empty() ? text_width(small, status) : status_w);
+    const float x = x1 - status_w;
     draw_sync(x, line_y, x1 - x + 1.0f, status);
   } else {
     // Title and today's count on the first line, the sync state on its own below.

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "codes/pickup_token.hpp"
+#include "db/sync_store.hpp"
+#include "headless/text_view.hpp"
 #include "runtime/uuid.hpp"
 #include "tests/firmware-host/service_fixture.hpp"
 #include "tests/support/layout_mangler.hpp"
@@ -242,8 +244,177 @@ TEST_CASE(":status counts orders by state and events waiting") {
   CHECK(s["orders"]["collected"] == status->collected);
   CHECK(s["orders"]["cancelled"] == status->cancelled);
   CHECK(status->collected >= 1);
-  CHECK(has(str(s, "message"), "2 en attente de synchro"));
-  CHECK(has(str(answer(f.en, ":status"), "message"), "2 waiting for sync"));
+  // The demo cache has no portal: the appliance works alone, nothing is late.
+  CHECK(str(s, "link") == "not_enrolled");
+  CHECK(s["last_sync_ms"].is_null());
+  CHECK(s["last_attempt_ms"].is_null());
+  CHECK(s["conflicts"] == 0);
+  CHECK(str(s, "sync_error").empty());
+  CHECK_FALSE(s.contains("sync_error_message"));
+  CHECK(str(s, "sync_message") == "Non relié à un portail · 2 remises en attente");
+  CHECK(str(s, "message").ends_with(" annulées. Non relié à un portail · 2 remises en attente."));
+  CHECK(str(answer(f.en, ":status"), "message")
+            .ends_with(" cancelled. Not linked to a portal · 2 handovers waiting."));
+}
+
+TEST_CASE(":status reports the link as the sync agent left it, in French and English") {
+  SessionFixture f;
+  answer(f.fr, ":handover " + f.code("ready").order_number);
+  answer(f.fr, ":handover " + f.code("ready", 1).order_number);
+  const std::int64_t now = f.clock.wall_ms();
+  const std::int64_t pulled = now - 2 * 3'600'000 - 5'000, tried = now - 60'000;
+  REQUIRE(f.database->set_setting(db::kSettingPortalUrl, "https://portail.example.org").ok());
+  db::SyncStore store(f.database->connection());
+  auto state = [&](const char *key, const std::string &value) {
+    REQUIRE(store.set_state(key, value).ok());
+  };
+  state(db::sync_key::kLink, "offline");
+  state(db::sync_key::kLastError, "offline");
+  state(db::sync_key::kLastPullMs, std::to_string(pulled));
+  state(db::sync_key::kLastAttemptMs, std::to_string(tried));
+  // Two handovers the portal flagged: cancelled meanwhile, collected at another device.
+  auto flagged = [&](const char *uuid, std::int64_t order, const char *why) {
+    db::Statement st = f.database->connection().prepare(
+        "INSERT INTO sync_conflicts(event_uuid, order_id, conflicts, reported_ms) "
+        "VALUES (?, ?, ?, ?)");
+    REQUIRE(st.valid());
+    st.bind(1, uuid);
+    st.bind(2, order);
+    st.bind(3, why);
+    st.bind(4, now);
+    REQUIRE(st.step() == SQLITE_DONE);
+  };
+  flagged("019a8f5e-0000-7000-8000-000000000001", 100001, "cancelled");
+  flagged("019a8f5e-0000-7000-8000-000000000002", 100002, "collected_elsewhere");
+
+  json s = answer(f.fr, ":status");
+  CHECK(str(s, "link") == "offline");
+  CHECK(s["last_sync_ms"] == pulled);
+  CHECK(s["last_attempt_ms"] == tried);
+  CHECK(s["conflicts"] == 2);
+  CHECK(s["events_waiting"] == 2);
+  CHECK(str(s, "sync_error") == "offline");
+  CHECK(str(s, "sync_message") ==
+        "Hors ligne · 2 remises en attente · dernière synchro il y a 2 h · 2 à vérifier");
+  CHECK(
+      str(s, "message")
+          .ends_with(
+              ". Hors ligne · 2 remises en attente · dernière synchro il y a 2 h · 2 à vérifier."));
+  CHECK(str(s, "sync_error_message") == error_message(make_error("offline", ""), Lang::fr));
+  CHECK(has(str(s, "sync_error_message"), "restent enregistrées"));
+  json en = answer(f.en, ":status");
+  CHECK(str(en, "sync_message") ==
+        "Offline · 2 handovers waiting · last sync 2 h ago · 2 to review");
+  CHECK(has(str(en, "sync_error_message"), "stay recorded"));
+
+  // Back online, pulled 3 minutes ago.
+  state(db::sync_key::kLink, "online");
+  state(db::sync_key::kLastError, "");
+  state(db::sync_key::kLastPullMs, std::to_string(now - 3 * 60'000));
+  s = answer(f.fr, ":status");
+  CHECK(str(s, "link") == "online");
+  CHECK(str(s, "sync_message") ==
+        "En ligne · 2 remises en attente · synchronisé il y a 3 min · 2 à vérifier");
+  CHECK_FALSE(s.contains("sync_error_message"));
+  CHECK(str(answer(f.en, ":status"), "sync_message") ==
+        "Online · 2 handovers waiting · synced 3 min ago · 2 to review");
+
+  // The portal's certificate refused: only the technician can fix that.
+  state(db::sync_key::kLink, "offline");
+  state(db::sync_key::kLastError, "tls_untrusted");
+  s = answer(f.fr, ":status");
+  CHECK(str(s, "sync_message")
+            .starts_with("Certificat du portail refusé : appelez le technicien · 2 remises"));
+  CHECK(has(str(s, "message"), ". Certificat du portail refusé : appelez le technicien · "));
+  CHECK(has(str(s, "sync_error_message"), "Appelez le technicien"));
+  CHECK(str(answer(f.en, ":status"), "sync_message")
+            .starts_with("Portal's certificate refused: call the technician · "));
+}
+
+TEST_CASE("status_json for every link state, with the sync's age from the time given") {
+  // sync_message is the line as a sentence of its own: capitalised, no full stop.
+  constexpr std::int64_t now = 1'760'000'000'000;
+  const Identity id{3, "caisse-2"};
+  DeskStatus s;
+  auto line = [&](Lang lang) { return status_json(s, id, now, lang)["sync_message"]; };
+  // not_enrolled: no age, whatever is left in the state.
+  s.last_sync_ms = now - 5 * 86'400'000LL;
+  s.sync_error = "offline";
+  CHECK(line(Lang::fr) == "Non relié à un portail");
+  CHECK(line(Lang::en) == "Not linked to a portal");
+  CHECK(status_json(s, id, now, Lang::fr)["link"] == "not_enrolled");
+  CHECK_FALSE(status_json(s, id, now, Lang::fr).contains("sync_error_message"));
+  // unknown: enrolled, no round yet.
+  s = DeskStatus{};
+  s.link = SyncLink::unknown;
+  CHECK(line(Lang::fr) == "Jamais synchronisé");
+  CHECK(line(Lang::en) == "Never synced");
+  CHECK(status_json(s, id, now, Lang::fr)["message"] ==
+        "0 à retirer, 0 en préparation, 0 retirées, 0 annulées. Jamais synchronisé.");
+  s.last_sync_ms = now - 90 * 60'000;
+  CHECK(line(Lang::fr) == "Dernière synchro il y a 1 h");
+  CHECK(line(Lang::en) == "Last sync 1 h ago");
+  // online
+  s.link = SyncLink::online;
+  s.last_sync_ms = now - 20'000;
+  CHECK(line(Lang::fr) == "En ligne · synchronisé à l'instant");
+  CHECK(line(Lang::en) == "Online · synced just now");
+  s.events_waiting = 1;
+  s.conflicts = 1;
+  s.last_sync_ms = now - 3 * 86'400'000LL;
+  CHECK(line(Lang::fr) ==
+        "En ligne · 1 remise en attente · synchronisé il y a 3 jours · 1 à "
+        "vérifier");
+  CHECK(line(Lang::en) == "Online · 1 handover waiting · synced 3 days ago · 1 to review");
+  CHECK(status_json(s, id, now, Lang::en)["link"] == "online");
+  // offline
+  s.link = SyncLink::offline;
+  s.sync_error = "stalled";
+  s.last_sync_ms.reset();
+  s.last_attempt_ms = now - 1000;
+  s.events_waiting = 5;
+  s.conflicts = 0;
+  const json j = status_json(s, id, now, Lang::fr);
+  CHECK(j["link"] == "offline");
+  CHECK(j["last_sync_ms"].is_null());
+  CHECK(j["last_attempt_ms"] == now - 1000);
+  CHECK(j["stand_id"] == 3);
+  CHECK(j["device"] == "caisse-2");
+  CHECK(j["sync_message"] == "Portail injoignable · 5 remises en attente · jamais synchronisé");
+  CHECK(j["sync_error_message"] == error_message(make_error("stalled", ""), Lang::fr));
+  CHECK(line(Lang::en) == "Portal unreachable · 5 handovers waiting · never synced");
+  // A failure of the appliance's own during a round: a sync sentence, not the counter's.
+  s.link = SyncLink::online;
+  s.sync_error = "disk_full";
+  const std::string own = status_json(s, id, now, Lang::fr)["sync_error_message"];
+  CHECK(has(own, "La dernière synchro a échoué (disk_full)"));
+  CHECK_FALSE(has(own, "Ne remettez pas"));
+  CHECK(line(Lang::fr) == "Synchro en échec · 5 remises en attente · jamais synchronisé");
+}
+
+TEST_CASE("the text view of :status shows the sync's trouble on a line of its own") {
+  constexpr std::int64_t now = 1'760'000'000'000;
+  DeskStatus s;
+  s.link = SyncLink::offline;
+  s.sync_error = "tls_untrusted";
+  s.last_sync_ms = now - 2 * 3'600'000;
+  const std::string fr =
+      render_text(status_json(s, Identity{1, "c"}, now, Lang::fr), Lang::fr, false);
+  CHECK(fr.starts_with("ÉTAT  0 à retirer"));
+  CHECK(has(fr,
+            "Certificat du portail refusé : appelez le technicien · dernière synchro il y "
+            "a 2 h."));
+  CHECK(has(fr, "\n  ! " + error_message(make_error("tls_untrusted", ""), Lang::fr)));
+  const std::string coloured =
+      render_text(status_json(s, Identity{1, "c"}, now, Lang::en), Lang::en, true);
+  CHECK(coloured.starts_with("\x1b[1;33mSTATUS\x1b[0m"));
+  s.sync_error.clear();
+  s.link = SyncLink::online;
+  s.last_sync_ms = now;
+  const std::string calm =
+      render_text(status_json(s, Identity{1, "c"}, now, Lang::en), Lang::en, true);
+  CHECK(calm.starts_with("\x1b[1mSTATUS\x1b[0m"));
+  CHECK(calm.find('\n') == std::string::npos);
 }
 
 TEST_CASE("unknown and malformed commands get an error object, and record nothing") {
