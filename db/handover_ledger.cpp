@@ -57,6 +57,23 @@ std::optional<EventKind> event_kind_from_string(std::string_view text) {
   return std::nullopt;
 }
 
+HandoverEvent event_from_row(const Statement &s) {
+  HandoverEvent e;
+  e.seq = s.int64(0);
+  e.uuid = s.text(1);
+  e.order_id = s.int64(2);
+  e.kind = event_kind_from_string(s.text(3)).value_or(EventKind::full);
+  e.lines_handed = split(s.text(4));
+  e.lines_missing = split(s.text(5));
+  e.reason = s.text(6);
+  e.undoes = s.text(7);
+  e.staff = s.text(8);
+  e.device = s.text(9);
+  e.wall_ms = s.int64(10);
+  e.mono_ns = s.int64(11);
+  return e;
+}
+
 HandoverLedger::HandoverLedger(Connection &conn)
     : conn_(conn),
       insert_event_(conn.prepare(
@@ -104,22 +121,7 @@ Result<std::vector<HandoverEvent>> HandoverLedger::read_events(Statement &s) {
   StatementScope scope(s);
   std::vector<HandoverEvent> out;
   int rc;
-  while ((rc = s.step()) == SQLITE_ROW) {
-    HandoverEvent e;
-    e.seq = s.int64(0);
-    e.uuid = s.text(1);
-    e.order_id = s.int64(2);
-    e.kind = event_kind_from_string(s.text(3)).value_or(EventKind::full);
-    e.lines_handed = split(s.text(4));
-    e.lines_missing = split(s.text(5));
-    e.reason = s.text(6);
-    e.undoes = s.text(7);
-    e.staff = s.text(8);
-    e.device = s.text(9);
-    e.wall_ms = s.int64(10);
-    e.mono_ns = s.int64(11);
-    out.push_back(std::move(e));
-  }
+  while ((rc = s.step()) == SQLITE_ROW) out.push_back(event_from_row(s));
   if (rc != SQLITE_DONE) return conn_.error();
   return out;
 }

@@ -16,6 +16,12 @@ namespace comptoir::db {
 std::string_view to_string(EventKind kind);
 std::optional<EventKind> event_kind_from_string(std::string_view text);
 
+// The event in the current row of a statement selecting the ledger's columns in this order:
+// seq, uuid, order_id, kind, lines_handed, lines_missing, reason, undoes, staff, device,
+// wall_ms, mono_ns. An unknown kind reads as full: callers that must not guess (the outbox
+// sent to the portal) check column 3 with event_kind_from_string first.
+HandoverEvent event_from_row(const Statement &s);
+
 class HandoverLedger {
  public:
   explicit HandoverLedger(Connection &conn);

@@ -3,28 +3,10 @@
 // purge of customer names.
 #include "db/sync_store.hpp"
 
-#include <charconv>
-
 #include "db/handover_ledger.hpp"
 
 namespace comptoir::db {
 namespace {
-
-// The ledger keeps line numbers as "1,2,3" (handover_ledger.cpp writes them).
-std::vector<int> split_lines(std::string_view text) {
-  std::vector<int> out;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    const std::string_view item = text.substr(0, comma);
-    int n = 0;
-    if (std::from_chars(item.data(), item.data() + item.size(), n).ec == std::errc()) {
-      out.push_back(n);
-    }
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
-}
 
 // Runs a statement that returns one row or none: true when it returned one.
 Result<bool> exists(Connection &conn, Statement &s) {
@@ -65,27 +47,13 @@ Result<std::vector<HandoverEvent>> SyncStore::outbox_batch(std::size_t limit) {
   std::vector<HandoverEvent> out;
   int rc;
   while ((rc = s.step()) == SQLITE_ROW) {
-    HandoverEvent e;
-    e.seq = s.int64(0);
-    e.uuid = s.text(1);
-    e.order_id = s.int64(2);
     // Never a guess: an unknown kind sent as a full handover would collect the order.
-    const auto kind = event_kind_from_string(s.text(3));
-    if (!kind) {
-      return make_error("database_corrupt", "outbox event seq " + std::to_string(e.seq) +
+    if (!event_kind_from_string(s.text(3))) {
+      return make_error("database_corrupt", "outbox event seq " + std::to_string(s.int64(0)) +
                                                 " has an unknown kind \"" + s.text(3) +
                                                 "\": it is not sent");
     }
-    e.kind = *kind;
-    e.lines_handed = split_lines(s.text(4));
-    e.lines_missing = split_lines(s.text(5));
-    e.reason = s.text(6);
-    e.undoes = s.text(7);
-    e.staff = s.text(8);
-    e.device = s.text(9);
-    e.wall_ms = s.int64(10);
-    e.mono_ns = s.int64(11);
-    out.push_back(std::move(e));
+    out.push_back(event_from_row(s));
   }
   if (rc != SQLITE_DONE) return conn_.error();
   return out;
