@@ -176,48 +176,50 @@ Result<std::uint64_t> random_u64() {
   return value;
 }
 
-std::string join_ids(const std::vector<std::int64_t> &ids) {
+// Lists kept in one text column, "a,b,c": stand ids of a device, conflicts of an event.
+template <class T, class ToText>
+std::string join_list(const std::vector<T> &items, ToText to_text) {
   std::string out;
-  for (auto id : ids) {
+  for (const T &item : items) {
     if (!out.empty()) out += ',';
-    out += std::to_string(id);
+    out += to_text(item);
   }
   return out;
+}
+
+// Items that do not parse (parse returns nullopt) are skipped.
+template <class T, class Parse>
+std::vector<T> split_list(std::string_view text, Parse parse) {
+  std::vector<T> out;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    if (std::optional<T> item = parse(text.substr(0, comma))) out.push_back(*item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+std::string join_ids(const std::vector<std::int64_t> &ids) {
+  return join_list(ids, [](std::int64_t id) { return std::to_string(id); });
 }
 
 std::vector<std::int64_t> split_ids(std::string_view text) {
-  std::vector<std::int64_t> out;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    const auto part = text.substr(0, comma);
+  return split_list<std::int64_t>(text, [](std::string_view part) -> std::optional<std::int64_t> {
     std::int64_t v = 0;
-    if (std::from_chars(part.data(), part.data() + part.size(), v).ec == std::errc()) {
-      out.push_back(v);
+    if (std::from_chars(part.data(), part.data() + part.size(), v).ec != std::errc()) {
+      return std::nullopt;
     }
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
+    return v;
+  });
 }
 
 std::string join_conflicts(const std::vector<wire::Conflict> &conflicts) {
-  std::string out;
-  for (auto c : conflicts) {
-    if (!out.empty()) out += ',';
-    out += wire::to_string(c);
-  }
-  return out;
+  return join_list(conflicts, [](wire::Conflict c) { return std::string(wire::to_string(c)); });
 }
 
 std::vector<wire::Conflict> split_conflicts(std::string_view text) {
-  std::vector<wire::Conflict> out;
-  while (!text.empty()) {
-    const auto comma = text.find(',');
-    if (auto c = wire::conflict_from_string(text.substr(0, comma))) out.push_back(*c);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
+  return split_list<wire::Conflict>(text, wire::conflict_from_string);
 }
 
 // The event as the protocol writes it (docs/protocol.md, push), for the log.

@@ -38,11 +38,14 @@ struct Opened {
 };
 
 // The config (an explicit --config must exist), the language and the data directory, as the
-// appliance's modes find them.
-Result<Opened> open_config(const Common &common) {
+// appliance's modes find them. The config's warnings (unknown keys) go to `err`.
+Result<Opened> open_config(const Common &common, std::FILE *err, const std::string &program) {
   auto config = load_config(common.config_path.value_or(default_config_path()),
                             common.config_path.has_value());
   if (!config) return config.error();
+  for (const std::string &warning : config->warnings) {
+    std::fprintf(err, "%s: config: %s\n", program.c_str(), warning.c_str());
+  }
   Opened o;
   o.config = std::move(*config);
   o.lang = common.lang.value_or(o.config.lang ? lang_from_string(*o.config.lang).value_or(Lang::fr)
@@ -301,12 +304,9 @@ int sync_once(const std::vector<std::string> &args, const std::string &program, 
                        "sync runs one round: add --once (the kiosk and --headless sync by "
                        "themselves)");
   }
-  auto opened = open_config(common);
+  auto opened = open_config(common, err, program);
   if (!opened) return fail(out, err, common.json, program, opened.error(), Lang::fr, 1);
   const Lang lang = opened->lang;
-  for (const std::string &warning : opened->config.warnings) {
-    std::fprintf(err, "%s: config: %s\n", program.c_str(), warning.c_str());
-  }
   const std::string &data_dir = opened->data_dir;
   const Error not_enrolled = make_error(
       "not_enrolled",
@@ -422,12 +422,9 @@ int enrol_command(const std::vector<std::string> &args, const std::string &progr
                        "enrol needs --code CODE (and --portal URL unless the code is the "
                        "enrolment QR's URL)");
   }
-  auto opened = open_config(common);
+  auto opened = open_config(common, err, program);
   if (!opened) return fail(out, err, common.json, program, opened.error(), Lang::fr, 1);
   const Lang lang = opened->lang;
-  for (const std::string &warning : opened->config.warnings) {
-    std::fprintf(err, "%s: config: %s\n", program.c_str(), warning.c_str());
-  }
   options.settings = opened->config.sync;
   if (insecure) options.settings.insecure = true;
   if (ca_file) options.settings.ca_file = *ca_file;
