@@ -206,13 +206,20 @@ TEST_CASE("between tones the audio device is closed: no SDL audio thread, nothin
   CHECK_FALSE(player.device_open());
   CHECK(sdl_audio_threads() == 0);
   player.play(Tone::bad);
-  // While it sounds, the device and its thread run.
+  // While it sounds, the device and its thread run. SDL's audio thread names itself once it
+  // has started, a moment after the device opened: wait for both (a loaded CI machine once
+  // saw the device open and the thread not yet named).
   const auto deadline = std::chrono::steady_clock::now() + 2s;
-  while (!player.device_open() && std::chrono::steady_clock::now() < deadline) {
+  bool seen_open = false;
+  int threads = 0;
+  while (std::chrono::steady_clock::now() < deadline) {
+    seen_open = seen_open || player.device_open();
+    threads = sdl_audio_threads();
+    if (seen_open && threads == 1) break;
     std::this_thread::sleep_for(1ms);
   }
-  CHECK(player.device_open());
-  CHECK(sdl_audio_threads() == 1);
+  CHECK(seen_open);
+  CHECK(threads == 1);
   const auto t0 = std::chrono::steady_clock::now();
   wait_closed(player);
   const auto open_ms =
