@@ -31,6 +31,15 @@ inline constexpr const char *kClockOffsetMs = "clock_offset_ms";  // portal minu
 // settings keys written at enrolment (with runtime's stand_id and device_id).
 inline constexpr const char *kSettingPortalUrl = "portal_url";
 inline constexpr const char *kSettingPortalName = "portal_name";
+// The portal's identity key pinned at enrolment or by the first bundle (64 hex): bundles
+// must be signed by it.
+inline constexpr const char *kSettingPortalKey = "portal_key";
+// An offline bundle applied before the appliance ever reached its portal: the one-time code
+// the agent sends when it first can, and the bundle's id and creation time (a bundle older
+// than the last one applied is refused).
+inline constexpr const char *kSettingPendingEnrolCode = "pending_enrol_code";
+inline constexpr const char *kSettingBundleId = "bundle_id";
+inline constexpr const char *kSettingBundleCreatedMs = "bundle_created_ms";
 
 struct Acknowledgement {
   std::string event_uuid;

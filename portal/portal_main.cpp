@@ -5,10 +5,13 @@
 //
 // Exit status: 0 done, 1 refused (the message says what is wrong and what to do next),
 // 2 usage (an unknown command or option, a missing or malformed flag).
+#include <fcntl.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -32,6 +35,7 @@
 #include "portal/qr_png.hpp"
 #include "portal/server.hpp"
 #include "portal/store.hpp"
+#include "sync/bundle.hpp"
 #include "sync/demo_region.hpp"
 
 namespace {
@@ -58,6 +62,10 @@ constexpr const char *kUsage =
     "  order code NUMBER [--png FILE]      the short code, the signed token, a QR of the token\n"
     "  enrol --stand N[,M...] [--url BASE] [--png FILE]\n"
     "                                      a one-time enrolment code for an appliance (24 h)\n"
+    "  identity                            the portal's identity key and its fingerprint\n"
+    "  bundle create --stand N[,M...] --out FILE [--url BASE] [--days D] [--config FILE.toml]\n"
+    "                [--name LABEL]        an offline bundle for an appliance with no network\n"
+    "                                      (signed; valid D days, default 14, at most 90)\n"
     "  keys rotate | keys list\n"
     "  devices list | devices revoke ID\n"
     "  conflicts [--limit N]               handovers flagged for review, newest first\n"
@@ -555,11 +563,8 @@ int cmd_order(int argc, char **argv) {
   throw UsageError{"order add|import|cancel|code ..."};
 }
 
-int cmd_enrol(int argc, char **argv) {
-  Args a(argc, argv, 2, with_data({"--stand", "--url", "--png"}), {});
-  a.no_positional();
-  const std::string dir = a.data_dir();
-  const auto stands = parse_stand_list(a.need("--stand"));
+// The portal's address as the appliances reach it: --url, else the default.
+std::string portal_url_flag(const Args &a) {
   std::string base = a.get("--url").value_or(std::string(kDefaultUrl));
   while (!base.empty() && base.back() == '/') base.pop_back();
   if (base.rfind("http://", 0) != 0 && base.rfind("https://", 0) != 0) {
@@ -567,6 +572,15 @@ int cmd_enrol(int argc, char **argv) {
         "--url takes the portal's address as the appliances reach it "
         "(https://portal.example.org)"};
   }
+  return base;
+}
+
+int cmd_enrol(int argc, char **argv) {
+  Args a(argc, argv, 2, with_data({"--stand", "--url", "--png"}), {});
+  a.no_positional();
+  const std::string dir = a.data_dir();
+  const auto stands = parse_stand_list(a.need("--stand"));
+  const std::string base = portal_url_flag(a);
   auto store = open_store(dir);
   if (!store) return refuse(store.error(), dir);
   const std::int64_t now = now_ms();
@@ -586,6 +600,151 @@ int cmd_enrol(int argc, char **argv) {
                "(works once, for 24 hours)\n",
                base.c_str(), portal::format_enrolment_code(*code).c_str());
   return 0;
+}
+
+int cmd_identity(int argc, char **argv) {
+  Args a(argc, argv, 2, with_data({}), {});
+  a.no_positional();
+  const std::string dir = a.data_dir();
+  auto store = open_store(dir);
+  if (!store) return refuse(store.error(), dir);
+  const auto &key = (*store)->identity().public_key;
+  std::printf("key %s\nfingerprint %s\n", comptoir::codes::to_hex(key.data(), key.size()).c_str(),
+              comptoir::sync::bundle_fingerprint(key).c_str());
+  std::fprintf(stderr,
+               "comptoir-portal: give the fingerprint to the technicians: an appliance checks "
+               "offline bundles against it (comptoir-provision bundle apply --portal-key)\n");
+  return 0;
+}
+
+// FILE written whole or not at all: a temporary file beside it (mode 0600), synced, then
+// renamed over it.
+Result<void> write_file_atomically(const std::string &path, const std::string &bytes) {
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return comptoir::make_error(errno == ENOSPC ? "disk_full" : "file_error",
+                                "cannot create " + path + ": " + std::strerror(errno));
+  }
+  std::size_t done = 0;
+  int err = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (::close(fd) != 0 && err == 0) err = errno;
+  if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
+  if (err != 0) {
+    ::unlink(tmp.c_str());
+    return comptoir::make_error(err == ENOSPC ? "disk_full" : "file_error",
+                                "cannot write " + path + ": " + std::strerror(err));
+  }
+  return {};
+}
+
+int bundle_create(int argc, char **argv) {
+  Args a(argc, argv, 3, with_data({"--stand", "--out", "--url", "--days", "--config", "--name"}),
+         {});
+  a.no_positional();
+  const std::string dir = a.data_dir();
+  const auto stands = parse_stand_list(a.need("--stand"));
+  const std::string out = a.need("--out");
+  const std::string url = portal_url_flag(a);
+  const std::int64_t days = a.number("--days", comptoir::sync::kDefaultBundleDays, 1);
+  if (days > comptoir::sync::kMaxBundleDays) {
+    throw UsageError{"--days takes 1 to " + std::to_string(comptoir::sync::kMaxBundleDays)};
+  }
+  std::string config;
+  if (auto path = a.get("--config")) {
+    std::string error;
+    config = read_whole_file(*path, error);
+    if (!error.empty()) return refuse(error + ".\nGive the path of a comptoir.toml to ship.");
+    if (config.size() > 64 * 1024) {
+      return refuse(*path + " is " + std::to_string(config.size()) +
+                    " bytes, over the 64 KiB a bundle may carry.\nNothing was written: ship a "
+                    "shorter comptoir.toml (only the settings that differ from the defaults).");
+    }
+  }
+  const std::string label = a.get("--name").value_or("");
+  // The destination must be writable before any enrolment code is made for it.
+  {
+    const std::string probe = out + ".tmp-" + std::to_string(::getpid());
+    const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return refuse("cannot write " + out + ": " + std::strerror(errno) +
+                    ".\nNothing was made: give an --out in a directory you may write to (a USB "
+                    "stick's mount point, or your home).");
+    }
+    ::close(fd);
+    ::unlink(probe.c_str());
+  }
+  auto store = open_store(dir);
+  if (!store) return refuse(store.error(), dir);
+  const std::int64_t now = now_ms();
+  comptoir::sync::Bundle b;
+  std::array<unsigned char, 16> id{};
+  if (RAND_bytes(id.data(), static_cast<int>(id.size())) != 1) {
+    return refuse("the system's random generator failed; try again.");
+  }
+  b.bundle_id = comptoir::codes::to_hex(id.data(), id.size());
+  auto name = (*store)->portal_name();
+  if (!name) return refuse(name.error(), dir);
+  b.portal_name = *name;
+  b.portal_url = url;
+  b.portal_key = (*store)->identity().public_key;
+  b.created_ms = now;
+  b.expires_ms = now + days * 24 * 3600 * 1000;
+  b.stand_id = stands.front();
+  b.config_toml = std::move(config);
+  auto snapshot = (*store)->snapshot(stands, now);
+  if (!snapshot) return refuse(snapshot.error(), dir);
+  b.snapshot = std::move(*snapshot);
+  // The code last: nothing above may fail after it exists.
+  auto code = (*store)->make_enrolment_code(stands, now, b.expires_ms);
+  if (!code) return refuse(code.error(), dir);
+  b.enrol_code = *code;
+  auto bytes = comptoir::sync::write_bundle(b, (*store)->identity());
+  if (!bytes) {
+    return refuse("the bundle cannot be made: " + bytes.error().detail +
+                  ".\nCorrect it (the stand's data or the --config file) and run the command "
+                  "again.");
+  }
+  if (auto r = write_file_atomically(out, *bytes); !r) {
+    return refuse(r.error().detail +
+                  ".\nThe enrolment code it held is unused and expires with it; give another "
+                  "--out and run the command again.");
+  }
+  std::size_t served = 0;
+  for (const auto &o : b.snapshot.orders) {
+    if (std::find(stands.begin(), stands.end(), o.stand_id) != stands.end()) ++served;
+  }
+  std::string stand_text;
+  for (auto s : stands) stand_text += (stand_text.empty() ? "" : ",") + std::to_string(s);
+  std::printf("bundle %s\n", out.c_str());
+  if (!label.empty()) std::printf("name %s\n", label.c_str());
+  std::printf("orders %zu (%zu of stand %s, %zu stubs of other stands)\n", b.snapshot.orders.size(),
+              served, stand_text.c_str(), b.snapshot.orders.size() - served);
+  std::printf("stand %s\nexpires %s\nfingerprint %s\nurl %s\n", stand_text.c_str(),
+              format_time_ms(b.expires_ms).c_str(),
+              comptoir::sync::bundle_fingerprint(b.portal_key).c_str(), url.c_str());
+  std::fprintf(stderr,
+               "comptoir-portal: on the appliance: comptoir-provision bundle apply %s "
+               "--portal-key %s\n(the fingerprint: read it to the technician by another channel "
+               "than the USB stick)\n",
+               out.c_str(), comptoir::sync::bundle_fingerprint(b.portal_key).c_str());
+  return 0;
+}
+
+int cmd_bundle(int argc, char **argv) {
+  const std::string_view sub = argc >= 3 ? argv[2] : "";
+  if (sub == "create") return bundle_create(argc, argv);
+  throw UsageError{"bundle create --stand N --out FILE ..."};
 }
 
 int cmd_keys(int argc, char **argv) {
@@ -787,6 +946,8 @@ int dispatch(int argc, char **argv) {
   if (command == "order") return cmd_order(argc, argv);
   if (command == "enrol") return cmd_enrol(argc, argv);
   if (command == "keys") return cmd_keys(argc, argv);
+  if (command == "identity") return cmd_identity(argc, argv);
+  if (command == "bundle") return cmd_bundle(argc, argv);
   if (command == "devices") return cmd_devices(argc, argv);
   if (command == "conflicts") return cmd_events(argc, argv, true);
   if (command == "events") return cmd_events(argc, argv, false);

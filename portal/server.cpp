@@ -7,6 +7,7 @@
 #include "portal/server.hpp"
 
 #include <httplib.h>
+#include <openssl/rand.h>
 
 #include <atomic>
 #include <charconv>
@@ -59,7 +60,8 @@ void fill_default_error(httplib::Response &res) {
     case 404:
       return send_error(res, 404, "not_found",
                         "No such endpoint: the protocol's are POST /api/v1/enrol, "
-                        "GET /api/v1/changes and POST /api/v1/events.");
+                        "GET /api/v1/changes, POST /api/v1/events, GET /api/v1/ping and "
+                        "GET /api/v1/ping/download.");
     case 413:
       return send_error(res, 413, "too_large", "The body is over 16 MiB.");
     case 503:
@@ -292,6 +294,46 @@ struct Server::Impl {
     res.set_content(wire::to_json(*answer), "application/json");
   }
 
+  // No authentication, nothing personal: the portal's name, clock and identity key.
+  void ping(const httplib::Request &, httplib::Response &res) {
+    wire::PingResponse answer;
+    Result<std::string> name = make_error("", "");
+    {
+      std::lock_guard lock(store_mutex);
+      name = store.portal_name();
+    }
+    if (!name) return send_store_error(res, name.error());
+    answer.portal_name = *name;
+    answer.portal_time_ms = now();
+    answer.portal_key = store.identity().public_key;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(wire::to_json(answer), "application/json");
+  }
+
+  // N random bytes (incompressible, never gzipped: application/octet-stream is not among
+  // the types httplib compresses) for the self-test's bandwidth figure.
+  void ping_download(const httplib::Request &req, httplib::Response &res) {
+    std::size_t bytes = 65536;
+    if (req.has_param("bytes")) {
+      const std::string text = req.get_param_value("bytes");
+      std::size_t value = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc() || end != text.data() + text.size() || value == 0 ||
+          value > wire::kMaxPingBytes) {
+        return send_error(res, 400, "bad_request",
+                          "bytes must be a whole number from 1 to " +
+                              std::to_string(wire::kMaxPingBytes) + " (got \"" + text + "\").");
+      }
+      bytes = value;
+    }
+    std::string body(bytes, '\0');
+    if (RAND_bytes(reinterpret_cast<unsigned char *>(body.data()), static_cast<int>(bytes)) != 1) {
+      return send_error(res, 500, "internal", "The portal failed; see its log.");
+    }
+    res.set_header("Cache-Control", "no-store");
+    res.set_content(body, "application/octet-stream");
+  }
+
   void log(const httplib::Request &req, const httplib::Response &res) {
     const long long ms =
         t_request.started
@@ -394,6 +436,11 @@ Result<std::unique_ptr<Server>> Server::start(Store &store, ServerOptions option
   http.Post(prefix + "/enrol",
             [self](const httplib::Request &req, httplib::Response &res,
                    const httplib::ContentReader &reader) { self->enrol(req, res, reader); });
+  http.Get(prefix + "/ping",
+           [self](const httplib::Request &req, httplib::Response &res) { self->ping(req, res); });
+  http.Get(prefix + "/ping/download", [self](const httplib::Request &req, httplib::Response &res) {
+    self->ping_download(req, res);
+  });
   // The enrolment QR holds <portal>/api/v1/enrol?code=...: a phone that opens it as a link
   // gets told what it is instead of an error.
   http.Get(prefix + "/enrol", [](const httplib::Request &, httplib::Response &res) {

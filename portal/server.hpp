@@ -1,6 +1,7 @@
-// The portal's HTTP(S) server: the protocol's three endpoints (docs/protocol.md) over
-// cpp-httplib, with device authentication, gzip both ways, the 16 MiB body limit, the
-// protocol's JSON error bodies, and one log line on stderr per request:
+// The portal's HTTP(S) server: the protocol's endpoints (docs/protocol.md: enrol, changes,
+// events, and the unauthenticated ping and ping/download) over cpp-httplib, with device
+// authentication, gzip both ways, the 16 MiB body limit, the protocol's JSON error bodies,
+// and one log line on stderr per request:
 //   POST /api/v1/events 200 dev-3 12ms in=1834 out=412
 // The Store is the caller's; the server uses it behind one mutex (one SQLite connection).
 #pragma once

@@ -536,6 +536,47 @@ Result<void> configure(db::Connection &c, const std::string &path) {
 
 }  // namespace
 
+// The identity key lives in meta as two hex values. Made when missing, in a write
+// transaction that re-reads first: two processes opening an old portal at once agree.
+Result<void> Store::load_identity(bool create_missing) {
+  auto read = [this]() -> Result<std::optional<codes::KeyPair>> {
+    db::Statement s = prep(conn_,
+                           "SELECT (SELECT value FROM meta WHERE key = 'identity_public'), "
+                           "(SELECT value FROM meta WHERE key = 'identity_secret')");
+    if (!s.valid()) return prepare_error(conn_, "meta");
+    if (s.step() != SQLITE_ROW) return conn_.error();
+    if (s.is_null(0) || s.is_null(1)) return std::optional<codes::KeyPair>();
+    const auto pub = from_hex_array<32>(s.text(0));
+    const auto sec = from_hex_array<64>(s.text(1));
+    if (!pub || !sec) {
+      return fail("database_corrupt", path_ + ": the portal's identity key is damaged");
+    }
+    return std::optional<codes::KeyPair>(codes::KeyPair{*pub, *sec});
+  };
+  auto found = read();
+  if (!found) return found.error();
+  if (!*found) {
+    if (!create_missing) return fail("database_corrupt", path_ + ": no identity key");
+    db::Transaction t(conn_);
+    if (!t.began()) return begin_error(t);
+    found = read();
+    if (!found) return found.error();
+    if (!*found) {
+      const codes::KeyPair pair = codes::generate_key_pair();
+      if (auto r = set_meta(conn_, "identity_public", hex(pair.public_key.data(), 32)); !r) {
+        return r.error();
+      }
+      if (auto r = set_meta(conn_, "identity_secret", hex(pair.secret_key.data(), 64)); !r) {
+        return r.error();
+      }
+      if (auto r = t.commit(); !r) return r.error();
+      found = std::optional<codes::KeyPair>(pair);
+    }
+  }
+  identity_ = **found;
+  return {};
+}
+
 Result<std::unique_ptr<Store>> Store::create(const std::string &dir, std::string_view name,
                                              std::int64_t now_ms) {
   if (name.empty() || name.size() > wire::kMaxTextBytes) {
@@ -589,8 +630,18 @@ Result<std::unique_ptr<Store>> Store::create(const std::string &dir, std::string
     if (auto r = insert_key(*conn, key, pair.secret_key, now_ms); !r) return r.error();
     if (auto r = set_meta(*conn, "ring_seq", std::int64_t{1}); !r) return r.error();
     if (auto r = set_meta(*conn, "change_seq", std::int64_t{1}); !r) return r.error();
+    // The identity key: separate from the signing keys, it never rotates.
+    const codes::KeyPair identity = codes::generate_key_pair();
+    if (auto r = set_meta(*conn, "identity_public", hex(identity.public_key.data(), 32)); !r) {
+      return r.error();
+    }
+    if (auto r = set_meta(*conn, "identity_secret", hex(identity.secret_key.data(), 64)); !r) {
+      return r.error();
+    }
     if (auto r = t.commit(); !r) return r.error();
-    return std::unique_ptr<Store>(new Store(std::move(*conn), path));
+    std::unique_ptr<Store> store(new Store(std::move(*conn), path));
+    store->identity_ = identity;
+    return store;
   }();
   if (!result) {
     *conn = db::Connection();  // closed before its files go
@@ -624,7 +675,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string &dir) {
                                     std::to_string(kSchemaVersion) + ")");
   }
   if (auto r = configure(*conn, path); !r) return r.error();
-  return std::unique_ptr<Store>(new Store(std::move(*conn), path));
+  std::unique_ptr<Store> store(new Store(std::move(*conn), path));
+  // A portal made before identity keys existed gets one now, once.
+  if (auto r = store->load_identity(true); !r) return r.error();
+  return store;
 }
 
 Result<std::string> Store::portal_name() {
@@ -999,7 +1053,11 @@ Result<std::vector<KeyInfo>> Store::keys(std::int64_t now_ms) {
 // ---- admin: devices and enrolment ------------------------------------------------------
 
 Result<std::string> Store::make_enrolment_code(const std::vector<std::int64_t> &stands,
-                                               std::int64_t now_ms) {
+                                               std::int64_t now_ms,
+                                               std::optional<std::int64_t> expires_ms) {
+  if (expires_ms && *expires_ms <= now_ms) {
+    return fail("invalid", "an enrolment code must expire after it is made");
+  }
   if (stands.empty()) return fail("invalid", "an enrolment code is for one stand or more");
   db::Transaction t(conn_);
   if (!t.began()) return begin_error(t);
@@ -1024,7 +1082,7 @@ Result<std::string> Store::make_enrolment_code(const std::vector<std::int64_t> &
   s.bind(1, sha256_hex(code))
       .bind(2, join_ids(stands))
       .bind(3, now_ms)
-      .bind(4, now_ms + kEnrolmentCodeLifetimeMs);
+      .bind(4, expires_ms.value_or(now_ms + kEnrolmentCodeLifetimeMs));
   if (auto ins = s.run(); !ins) return ins.error();
   if (auto c = t.commit(); !c) return c.error();
   return code;
@@ -1189,6 +1247,7 @@ Result<wire::EnrolResponse> Store::enrol(const wire::EnrolRequest &request, std:
   if (!ring) return ring.error();
   out.keys = std::move(*ring);
   out.portal_time_ms = now_ms;
+  out.portal_key = identity_.public_key;
   if (auto r = t.commit(); !r) return r.error();
   return out;
 }
@@ -1248,6 +1307,14 @@ Result<wire::ChangesPage> Store::changes(const Device &device, std::string_view 
   }
   const std::int64_t upto = page.more ? last_seq : *current;
   page.cursor = make_cursor(upto);
+  // For the appliance's progress bar: one count over the seq index, in the same snapshot.
+  if (page.more) {
+    auto left = scalar(conn_, "SELECT COUNT(*) FROM orders WHERE seq > ?", upto);
+    if (!left) return left.error();
+    page.remaining = *left;
+  } else {
+    page.remaining = 0;
+  }
 
   // Stands and products changed in (after, upto], then those the page's orders use that
   // changed after it (they would otherwise come only in a later page): a page is always
@@ -1314,6 +1381,54 @@ Result<wire::ChangesPage> Store::changes(const Device &device, std::string_view 
     page.keys = std::move(*ring);
   }
   return page;
+}
+
+Result<wire::ChangesPage> Store::snapshot(const std::vector<std::int64_t> &stands,
+                                          std::int64_t now_ms) {
+  if (stands.empty()) return fail("invalid", "a snapshot is for one stand or more");
+  for (auto id : stands) {
+    auto n = scalar(conn_, "SELECT COUNT(*) FROM stands WHERE id = ?", id);
+    if (!n) return n.error();
+    if (*n == 0) return fail("unknown_stand", "stand " + std::to_string(id) + " does not exist");
+  }
+  Device device;
+  device.id = "bundle";
+  device.stands = stands;
+  wire::ChangesPage whole;
+  std::map<std::int64_t, std::size_t> stand_at, product_at, order_at;
+  // A row changed between two pages comes again in a later one: the later version wins.
+  auto merge = [](auto &into, auto &index, auto &&items) {
+    for (auto &item : items) {
+      const auto [it, fresh] = index.emplace(item.id, into.size());
+      if (fresh) {
+        into.push_back(std::move(item));
+      } else {
+        into[it->second] = std::move(item);
+      }
+    }
+  };
+  std::string cursor;
+  for (;;) {
+    auto page = changes(device, cursor, wire::kMaxPageOrders, now_ms);
+    if (!page) return page.error();
+    merge(whole.stands, stand_at, page->stands);
+    merge(whole.products, product_at, page->products);
+    merge(whole.orders, order_at, page->orders);
+    if (page->keys) whole.keys = std::move(page->keys);
+    whole.cursor = page->cursor;
+    whole.portal_time_ms = page->portal_time_ms;
+    if (!page->more) break;
+    cursor = page->cursor;
+  }
+  // A device enrolled from the empty cursor always gets the ring; so does the snapshot.
+  if (!whole.keys) {
+    auto ring = public_ring(conn_);
+    if (!ring) return ring.error();
+    whole.keys = std::move(*ring);
+  }
+  whole.more = false;
+  whole.remaining.reset();
+  return whole;
 }
 
 // ---- push ------------------------------------------------------------------------------

@@ -103,6 +103,11 @@ class Store {
   Store &operator=(const Store &) = delete;
 
   const std::string &path() const { return path_; }
+  // The portal's identity key (Ed25519, separate from the signing keys): it signs offline
+  // bundles, and the appliances pin its public half at enrolment (enrol and ping carry it).
+  // Made by create(), and by open() once for a portal made before identity keys existed.
+  // The secret half never leaves the database but to sign.
+  const codes::KeyPair &identity() const { return identity_; }
   Result<std::string> portal_name();
   Result<std::int64_t> current_seq();
 
@@ -127,9 +132,11 @@ class Store {
   Result<codes::PortalKey> rotate_keys(std::int64_t now_ms);
   Result<std::vector<KeyInfo>> keys(std::int64_t now_ms);
 
-  // A one-time enrolment code (12 symbols, unformatted) for these stands, valid 24 h.
+  // A one-time enrolment code (12 symbols, unformatted) for these stands, valid 24 h, or
+  // until expires_ms when given (an offline bundle's code lives as long as the bundle).
   Result<std::string> make_enrolment_code(const std::vector<std::int64_t> &stands,
-                                          std::int64_t now_ms);
+                                          std::int64_t now_ms,
+                                          std::optional<std::int64_t> expires_ms = std::nullopt);
   Result<std::vector<Device>> devices();
   Result<void> revoke_device(std::string_view id, std::int64_t now_ms);
 
@@ -148,9 +155,15 @@ class Store {
   Result<Device> find_device(std::string_view id);
   // Records when a device was last heard from (devices list).
   Result<void> touch_device(std::string_view id, std::int64_t now_ms);
-  // Error cursor_expired for a cursor this portal never gave.
+  // Error cursor_expired for a cursor this portal never gave. `remaining`: the orders the
+  // device would still get after this page (0 on the last).
   Result<wire::ChangesPage> changes(const Device &device, std::string_view cursor,
                                     std::size_t limit, std::int64_t now_ms);
+  // Everything a device enrolled for these stands would pull from the empty cursor, as one
+  // page (changes() page after page, later versions of a row replacing earlier ones): an
+  // offline bundle's snapshot. more false, remaining absent, the key ring present. Error
+  // unknown_stand for a stand that does not exist.
+  Result<wire::ChangesPage> snapshot(const std::vector<std::int64_t> &stands, std::int64_t now_ms);
   // Stores every event not seen before (by uuid) with its conflicts, in one transaction.
   Result<wire::PushResponse> push(const Device &device, const wire::PushRequest &request,
                                   std::int64_t now_ms);
@@ -158,8 +171,11 @@ class Store {
  private:
   Store(db::Connection conn, std::string path);
 
+  Result<void> load_identity(bool create_missing);
+
   db::Connection conn_;
   std::string path_;
+  codes::KeyPair identity_{};
 };
 
 // "s<seq>" and back; nullopt when `text` is not of that form.

@@ -1,5 +1,6 @@
-// `comptoir-provision`: puts an appliance into service. For now: `demo`, a demo region,
-// `set-pin`, the technician PIN of the kiosk's technician screen, and `enrol` with a portal.
+// `comptoir-provision`: puts an appliance into service: `demo`, a demo region; `set-pin`, the
+// technician PIN of the kiosk's technician screen; `enrol` with a portal; `bundle apply`, an
+// offline bundle; `selftest`; `reset`, a factory reset (provisioning/commands.hpp).
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "codes/pickup_token.hpp"
+#include "commands.hpp"
 #include "demo_data.hpp"
 #include "runtime/appliance.hpp"
 #include "runtime/clock.hpp"
@@ -48,8 +50,21 @@ constexpr const char *kUsage =
 
 constexpr const char *kDemoPin = "1234";
 
+// The synopses of every command first, then what each does: kUsage and the other commands'
+// usage (provisioning/commands.hpp) are both "synopses\n\ndescriptions".
+std::string usage() {
+  const std::string own = kUsage;
+  std::string more = comptoir::provisioning::provisioning_commands_usage();
+  if (!more.empty() && more.front() == '\n') more.erase(0, 1);
+  const auto own_split = own.find("\n\n");
+  const auto more_split = more.find("\n\n");
+  if (own_split == std::string::npos || more_split == std::string::npos) return own + more;
+  return own.substr(0, own_split + 1) + more.substr(0, more_split + 1) + '\n' +
+         own.substr(own_split + 2) + more.substr(more_split + 2);
+}
+
 int usage_error(const std::string &message) {
-  std::fprintf(stderr, "comptoir-provision: %s\n\n%s", message.c_str(), kUsage);
+  std::fprintf(stderr, "comptoir-provision: %s\n\n%s", message.c_str(), usage().c_str());
   return 2;
 }
 
@@ -292,7 +307,7 @@ int set_pin(int argc, char **argv) {
 
 int run(int argc, char **argv) {
   if (argc < 2 || std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h") {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    std::fputs(usage().c_str(), argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
   if (std::string_view(argv[1]) == "demo") return demo(argc, argv);
@@ -302,6 +317,12 @@ int run(int argc, char **argv) {
     return comptoir::sync::run_sync_command(std::vector<std::string>(argv + 1, argv + argc),
                                             "comptoir-provision", stdout, stderr);
   }
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args[0] == "bundle") return comptoir::provisioning::run_bundle_command(args, stdout, stderr);
+  if (args[0] == "selftest") {
+    return comptoir::provisioning::run_selftest_command(args, stdout, stderr);
+  }
+  if (args[0] == "reset") return comptoir::provisioning::run_reset_command(args, stdout, stderr);
   return usage_error("unknown command: " + std::string(argv[1]));
 }
 

@@ -30,6 +30,11 @@ COMPTOIR_BUILD_PACKAGES=(
   # the reference portal: cpp-httplib (a compiled library with OpenSSL and zlib); openssl
   # makes the TLS tests' CA
   libcpp-httplib-dev openssl
+  # sd_notify (readiness and the watchdog under systemd)
+  libsystemd-dev
+  # the .deb (scripts/package, ctest package/deb): dpkg-shlibdeps and file for CPack's
+  # Depends; systemd-analyze and systemd-sysusers/-tmpfiles for the install test
+  dpkg-dev file systemd
 )
 
 # scripts/bench and scripts/demo share one build in build/, so neither rebuilds the other's.

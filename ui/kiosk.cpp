@@ -7,6 +7,7 @@
 
 #include "pickup/pickup_service.hpp"
 #include "runtime/local_time.hpp"
+#include "sync/enrolment.hpp"
 #include "ui/i18n.hpp"
 
 namespace comptoir::ui {
@@ -57,7 +58,33 @@ bool idles_out(Screen s) {
   return s == Screen::search || s == Screen::today || is_technician(s);
 }
 
+// "https://portal.example.org:8443/base" -> "portal.example.org:8443".
+std::string host_of(const std::string &url) {
+  std::string_view rest = url;
+  if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) {
+    rest.remove_prefix(scheme + 3);
+  }
+  if (const auto at = rest.find('@'); at != std::string_view::npos) rest.remove_prefix(at + 1);
+  return std::string(rest.substr(0, rest.find_first_of("/?#")));
+}
+
 }  // namespace
+
+std::string_view to_string(Enrolment::Phase phase) {
+  switch (phase) {
+    case Enrolment::Phase::none:
+      return "none";
+    case Enrolment::Phase::confirm:
+      return "confirm";
+    case Enrolment::Phase::running:
+      return "running";
+    case Enrolment::Phase::done:
+      return "done";
+    case Enrolment::Phase::failed:
+      return "failed";
+  }
+  return "none";
+}
 
 std::string_view to_string(Screen screen) {
   switch (screen) {
@@ -114,8 +141,10 @@ bool undo_open(const KioskState &state, std::int64_t now_ms) {
 }
 
 Kiosk::Kiosk(PickupService &service, KioskHost &host, const Clock &clock, KioskOptions options)
-    : service_(service), host_(host), clock_(clock), options_(std::move(options)) {
+    : service_(&service), host_(host), clock_(clock), options_(std::move(options)) {
   state_.lang = options_.lang;
+  state_.no_stand = options_.no_stand;
+  state_.enrolled = host_.enrolment();
   use_language(state_.lang);
   refresh_status();
   last_touch_ms_ = mono_now();
@@ -123,7 +152,7 @@ Kiosk::Kiosk(PickupService &service, KioskHost &host, const Clock &clock, KioskO
 }
 
 const Identity &Kiosk::identity() const {
-  return service_.identity();
+  return service_->identity();
 }
 
 std::int64_t Kiosk::mono_now() const {
@@ -203,7 +232,7 @@ void Kiosk::advance() {
   // is now, still as read then and there.
   std::optional<Error> recheck_error;
   if (next.verdict.order) {
-    auto fresh = service_.check_order(next.verdict.order->number);
+    auto fresh = service_->check_order(next.verdict.order->number);
     if (fresh) {
       const bool was_good = can_hand_over(next.verdict.kind);
       fresh->scan_id = std::move(next.verdict.scan_id);
@@ -277,7 +306,7 @@ void Kiosk::show_answer(const Result<Verdict> &answer, std::string_view text,
     // The double read of a code no longer shown (put aside with Retour, timed out): its
     // own verdict as things stand now, to act on, not a "read twice" that closes itself.
     if (v.order) {
-      auto fresh = service_.check_order(v.order->number);
+      auto fresh = service_->check_order(v.order->number);
       if (!fresh) {
         host_.feedback(false);
         fail(fresh.error());
@@ -299,7 +328,7 @@ void Kiosk::show_answer(const Result<Verdict> &answer, std::string_view text,
 }
 
 void Kiosk::scan(std::string_view text, std::string_view source) {
-  show_answer(service_.scan(text), text, source, true);
+  if (!enrolment_code(text, source)) show_answer(service_->scan(text), text, source, true);
   settle();
 }
 
@@ -409,7 +438,7 @@ void Kiosk::act(const Action &a) {
     case K::open_result:
       // Shown like a scan: behind a verdict waiting for staff, if there is one.
       if (!a.text.empty()) {
-        show_answer(service_.check_order(a.text), a.text, "search", false);
+        show_answer(service_->check_order(a.text), a.text, "search", false);
       }
       break;
     case K::run_self_test:
@@ -430,6 +459,38 @@ void Kiosk::act(const Action &a) {
       if (state_.unlocked || is_technician(state_.screen)) {
         lock();
         if (is_technician(state_.screen)) go(Screen::scan);
+        changed();
+      }
+      break;
+    case K::confirm_enrol:
+      if (state_.screen == Screen::technician && state_.unlocked &&
+          state_.enrolment.phase == Enrolment::Phase::confirm) {
+        Enrolment &e = state_.enrolment;
+        e.phase = Enrolment::Phase::running;
+        e.request = ++enrol_requests_;
+        e.dots = 0;
+        enrol_started_ms_ = mono_now();
+        changed();
+        host_.enrol(e.request, e.qr);
+      }
+      break;
+    case K::cancel_enrol:
+      if (state_.enrolment.phase == Enrolment::Phase::running) {
+        use_language(state_.lang);
+        set_notice(tr("Enrolment abandoned: nothing was written. The portal may have used the "
+                      "code already: if it is refused as used, ask for a new one."),
+                   true);
+      }
+      if (state_.enrolment.phase == Enrolment::Phase::running ||
+          state_.enrolment.phase == Enrolment::Phase::confirm) {
+        state_.enrolment = Enrolment{};
+        changed();
+      }
+      break;
+    case K::close_enrol:
+      if (state_.enrolment.phase == Enrolment::Phase::done ||
+          state_.enrolment.phase == Enrolment::Phase::failed) {
+        state_.enrolment = Enrolment{};
         changed();
       }
       break;
@@ -468,6 +529,12 @@ void Kiosk::edit_field(std::string text) {
 }
 
 void Kiosk::do_submit(std::string text) {
+  // The portal's enrolment QR typed (a scanner too slow to read as one, or a person): the
+  // same as scanned, anywhere but in a search.
+  if (state_.screen != Screen::search && enrolment_code(text, "typed")) {
+    state_.field.clear();
+    return;
+  }
   switch (state_.screen) {
     case Screen::search:
       state_.field = cut_utf8(text, kMaxField);
@@ -491,7 +558,7 @@ void Kiosk::do_submit(std::string text) {
     if (had_field) changed();
     return;
   }
-  show_answer(service_.scan(text), text, "typed", true);
+  show_answer(service_->scan(text), text, "typed", true);
 }
 
 void Kiosk::do_search() {
@@ -501,7 +568,7 @@ void Kiosk::do_search() {
     state_.results.clear();
     return;
   }
-  auto found = service_.search(query);
+  auto found = service_->search(query);
   if (!found) {
     state_.results.clear();
     fail(found.error());
@@ -519,12 +586,12 @@ void Kiosk::do_hand_over(const std::string &order) {
   // A token's order not synced yet is named "#ID", as check_order expects.
   const std::string number = state_.verdict->order->number;
   const std::vector<int> missing(state_.missing.begin(), state_.missing.end());
-  auto receipt = service_.hand_over(number, missing, options_.staff);
+  auto receipt = service_->hand_over(number, missing, options_.staff);
   if (!receipt) {
     // The verdict stays: staff may fix the cause (untick a line, free disk space) and retry.
     error_verdict_.reset();
     if (receipt.error().code == "not_collectable") {
-      if (auto now_verdict = service_.check_order(number)) error_verdict_ = *now_verdict;
+      if (auto now_verdict = service_->check_order(number)) error_verdict_ = *now_verdict;
     }
     fail(receipt.error());
     changed();
@@ -545,7 +612,7 @@ void Kiosk::do_refuse(const std::string &order, const std::string &reason_text) 
   if (!shows_order(order)) return;  // meant for another verdict
   const std::string reason(trim_spaces(reason_text));
   const std::string number = state_.verdict->order->number;
-  auto receipt = service_.refuse(number, reason, options_.staff);
+  auto receipt = service_->refuse(number, reason, options_.staff);
   if (!receipt) {
     fail(receipt.error());
     changed();
@@ -579,7 +646,7 @@ void Kiosk::do_undo() {
     return;
   }
   // The handover the bar names, and only while it is this device's last.
-  auto receipt = service_.undo(state_.receipt->event_id, options_.staff);
+  auto receipt = service_->undo(state_.receipt->event_id, options_.staff);
   if (!receipt) {
     fail(receipt.error());
     changed();
@@ -589,7 +656,7 @@ void Kiosk::do_undo() {
   state_.receipt = std::move(*receipt);
   state_.undo_until_ms = 0;
   // The order can be collected again: scanning it now is a new scan, not a double read.
-  service_.reset_double_read_filter();
+  service_->reset_double_read_filter();
   last_acted_order_.clear();
   succeed();
   refresh_status();
@@ -642,8 +709,86 @@ void Kiosk::set_language_to(Lang lang) {
   changed();
 }
 
+// The portal's enrolment QR code: on the unlocked technician screen it asks whether to
+// enrol; anywhere else it is answered like a code that is not an order's, saying where to
+// go (a customer's scan never enrols the counter).
+bool Kiosk::enrolment_code(std::string_view text, std::string_view source) {
+  auto qr = sync::parse_enrol_url(std::string(text));
+  if (!qr) return false;
+  if (state_.screen != Screen::technician || !state_.unlocked) {
+    Verdict v;
+    v.kind = VerdictKind::not_a_pickup_code;
+    v.detail = "enrolment_code";
+    show_answer(Result<Verdict>(std::move(v)), text, source, true);
+    return true;
+  }
+  ++state_.scans;
+  changed();
+  Enrolment &e = state_.enrolment;
+  if (e.phase == Enrolment::Phase::running) {
+    host_.feedback(false);
+    use_language(state_.lang);
+    set_notice(tr("An enrolment is under way: wait for its answer, or cancel it first."), true);
+    return true;
+  }
+  state_.enrolled = host_.enrolment();
+  e = Enrolment{};
+  e.portal = qr->first;
+  e.host = host_of(qr->first);
+  e.qr = std::string(text);
+  if (state_.enrolled) {
+    // Re-enrolling throws away this appliance's identity: not from a screen.
+    e.phase = Enrolment::Phase::failed;
+    e.error = make_error("already_enrolled", state_.enrolled->portal_url);
+    host_.feedback(false);
+  } else {
+    e.phase = Enrolment::Phase::confirm;
+    host_.feedback(true);
+  }
+  return true;
+}
+
+bool Kiosk::awaits_enrolment(std::uint64_t request) const {
+  return state_.enrolment.phase == Enrolment::Phase::running && state_.enrolment.request == request;
+}
+
+void Kiosk::enrol_done(std::uint64_t request, const Result<EnrolledFacts> &result) {
+  if (!awaits_enrolment(request)) return;
+  Enrolment &e = state_.enrolment;
+  use_language(state_.lang);
+  if (result) {
+    e.phase = Enrolment::Phase::done;
+    e.error.reset();
+    state_.enrolled = *result;
+    state_.no_stand = false;
+    host_.feedback(true);
+    const std::string stand =
+        result->stand_name.empty() ? "#" + std::to_string(result->stand_id) : result->stand_name;
+    // Said on any other screen; the technician screen shows it in full.
+    if (state_.screen != Screen::technician) {
+      set_notice(subst(tr("Counter enrolled: %s, stand %s"), {result->portal_name, stand}), false);
+    }
+  } else {
+    e.phase = Enrolment::Phase::failed;
+    e.error = result.error();
+    host_.feedback(false);
+  }
+  refresh_status();
+  changed();
+  settle();
+}
+
+void Kiosk::use_service(PickupService &service) {
+  service_ = &service;
+  refresh_status();
+  changed();
+}
+
 void Kiosk::lock() {
   state_.unlocked = false;
+  // An enrolment asked about or answered goes with the unlock; one under way is still
+  // written when the portal says yes (the technician confirmed it), and shown next time.
+  if (state_.enrolment.phase != Enrolment::Phase::running) state_.enrolment = Enrolment{};
   state_.devices.clear();
   state_.self_test.clear();
   state_.self_test_ran = false;
@@ -652,7 +797,7 @@ void Kiosk::lock() {
 void Kiosk::refresh_status() {
   // The banner's counts are not worth an alarm of their own: a database fault shows on the
   // next scan or handover, with what to do.
-  if (auto s = service_.status()) state_.status = std::move(*s);
+  if (auto s = service_->status()) state_.status = std::move(*s);
 }
 
 void Kiosk::sync_round_done() {
@@ -663,7 +808,7 @@ void Kiosk::sync_round_done() {
 }
 
 void Kiosk::refresh_day() {
-  auto day = service_.today();
+  auto day = service_->today();
   if (!day) {
     state_.day.reset();
     fail(day.error());
@@ -743,6 +888,10 @@ std::optional<std::int64_t> Kiosk::verdict_deadline() const {
 
 std::optional<std::int64_t> Kiosk::idle_deadline() const {
   if (!idles_out(state_.screen)) return std::nullopt;
+  // The technician waits for the portal's answer: not idle.
+  if (state_.screen == Screen::technician && state_.enrolment.phase == Enrolment::Phase::running) {
+    return std::nullopt;
+  }
   return last_touch_ms_ + options_.idle_timeout_ms;
 }
 
@@ -757,21 +906,31 @@ std::int64_t Kiosk::pause_left_s(std::int64_t mono_ms) const {
   return pin_paused_until_ms_ == 0 ? 0 : seconds_left(pin_paused_until_ms_, mono_ms);
 }
 
+int Kiosk::enrol_dots(std::int64_t mono_ms) const {
+  if (state_.enrolment.phase != Enrolment::Phase::running) return 0;
+  return static_cast<int>(((mono_ms - enrol_started_ms_) / kEnrolDotMs) % 4);
+}
+
+// [0] undo countdown, [1] PIN pause, [2] enrolment dots: the screen's own timers; [3..]
+// the banner's sync age and the day, which read the counts again when they move.
 std::vector<std::int64_t> Kiosk::time_key(Now t) const {
-  std::vector<std::int64_t> key(5, -1);
+  std::vector<std::int64_t> key(6, -1);
   if (state_.screen == Screen::scan && undo_open(state_, t.wall)) {
     key[0] = seconds_left(state_.undo_until_ms, t.wall);
   }
   if (state_.screen == Screen::technician_pin && t.mono < pin_paused_until_ms_) {
     key[1] = seconds_left(pin_paused_until_ms_, t.mono);
   }
+  if (state_.screen == Screen::technician && state_.enrolment.phase == Enrolment::Phase::running) {
+    key[2] = enrol_dots(t.mono);
+  }
   if (state_.status.last_sync_ms) {
     const SyncAge age = sync_age(*state_.status.last_sync_ms, t.wall);
-    key[2] = static_cast<std::int64_t>(age.unit);
-    key[3] = age.value;
+    key[3] = static_cast<std::int64_t>(age.unit);
+    key[4] = age.value;
   }
   // "N pickups today" turns to none at midnight.
-  if (state_.status.collected_today > 0) key[4] = local_day(t.wall / 1000).start;
+  if (state_.status.collected_today > 0) key[5] = local_day(t.wall / 1000).start;
   return key;
 }
 
@@ -784,6 +943,7 @@ void Kiosk::settle() {
     changed();
   }
   state_.pin_pause_left_s = pause_left_s(t.mono);
+  state_.enrolment.dots = enrol_dots(t.mono);
   time_key_ = time_key(t);
 }
 
@@ -816,13 +976,14 @@ void Kiosk::tick() {
     moved = true;
   }
   state_.pin_pause_left_s = pause_left_s(t.mono);
+  state_.enrolment.dots = enrol_dots(t.mono);
   if (state_.hand_over_held && t.mono >= hand_over_from_ms_) {
     state_.hand_over_held = false;
     moved = true;
   }
   std::vector<std::int64_t> key = time_key(t);
   // The banner's age or the day moved on: read the counts again as well.
-  if (!std::equal(key.begin() + 2, key.end(), time_key_.begin() + 2)) {
+  if (!std::equal(key.begin() + 3, key.end(), time_key_.begin() + 3)) {
     refresh_status();
     key = time_key(t);
   }
@@ -861,6 +1022,10 @@ std::optional<std::int64_t> Kiosk::next_wait_ms() const {
     }
   }
   if (!state_.notice.empty()) mono_at(notice_ms_ + kNoticeMs);
+  if (state_.screen == Screen::technician && state_.enrolment.phase == Enrolment::Phase::running) {
+    const std::int64_t steps = (t.mono - enrol_started_ms_) / kEnrolDotMs;
+    mono_at(enrol_started_ms_ + (steps + 1) * kEnrolDotMs);
+  }
   if (state_.status.last_sync_ms) {
     wall_at(sync_age(*state_.status.last_sync_ms, t.wall).next_change_ms);
   }

@@ -35,6 +35,38 @@ namespace comptoir::ui {
 enum class Screen { scan, verdict, order, search, today, technician_pin, technician };
 std::string_view to_string(Screen screen);  // "scan", "verdict", ... (state file, tests)
 
+// This appliance's link to a portal, as the technician screen shows it.
+struct EnrolledFacts {
+  std::string portal_url;
+  std::string portal_name;
+  std::int64_t stand_id = 0;
+  std::string stand_name;  // "" when unknown
+  std::string device_id;
+  // Something that did not stop the enrolment but the technician should know (the config
+  // file could not be written): a sentence, or "".
+  std::string warning;
+};
+
+// Enrolment from the technician screen: the portal's enrolment QR scanned there asks for a
+// confirmation, then the host enrols off the UI thread and answers with Kiosk::enrol_done.
+struct Enrolment {
+  enum class Phase {
+    none,
+    confirm,  // "Enrol this counter with <host>?": Enrol / Cancel
+    running,  // the host is asking the portal; Cancel abandons the answer
+    done,     // enrolled: `message` says with whom
+    failed,   // refused or failed: `message` says why and what to do
+  };
+  Phase phase = Phase::none;
+  std::string portal;          // the portal's URL, from the QR code
+  std::string host;            // its host (and port), for the question
+  std::string qr;              // the QR code's text as read, handed to the host
+  std::uint64_t request = 0;   // the running request; only its answer is taken
+  std::optional<Error> error;  // failed: why (the screen words it in the kiosk's language)
+  int dots = 0;                // running: 0..3, moving every Kiosk::kEnrolDotMs
+};
+std::string_view to_string(Enrolment::Phase phase);  // "none", "confirm", ... (state file)
+
 struct SelfTestItem {
   std::string name;  // translated ("Base de données", "Espace disque", ...)
   bool ok = false;
@@ -55,6 +87,13 @@ class KioskHost {
   virtual Result<bool> check_pin(std::string_view pin) = 0;
   // The technician switched the language (the app switches its catalogs).
   virtual void language_changed(Lang lang) = 0;
+  // The portal this appliance is enrolled with (its credentials), or nullopt.
+  virtual std::optional<EnrolledFacts> enrolment() = 0;
+  // Starts enrolling with the enrolment QR code's text `qr` (it holds the portal's URL and
+  // the code), off the UI thread: the network may take seconds. The answer comes back on
+  // the UI thread as Kiosk::enrol_done(request, ...), written only while
+  // Kiosk::awaits_enrolment(request) still holds.
+  virtual void enrol(std::uint64_t request, const std::string &qr) = 0;
 };
 
 struct KioskOptions {
@@ -68,6 +107,9 @@ struct KioskOptions {
   std::string version;
   std::string data_dir;
   std::string config_path;
+  // Started on a data directory that serves no stand yet: the scan screen says to enrol it
+  // from the technician screen.
+  bool no_stand = false;
 };
 
 // A press on the screen (or its keyboard equivalent). `line`, `text` and `order` as the kind
@@ -97,9 +139,12 @@ struct Action {
     field_text,   // the physical keyboard's field changed: `text` is its whole content
     open_result,  // search or today: the order `text` (its number), as if scanned
     run_self_test,
-    set_language,  // technician (unlocked): `text` is "fr" or "en"
-    lock,          // technician: lock and go back to scan
-    refresh,       // today: read the day again
+    set_language,   // technician (unlocked): `text` is "fr" or "en"
+    lock,           // technician: lock and go back to scan
+    refresh,        // today: read the day again
+    confirm_enrol,  // technician: the enrolment asked about goes ahead
+    cancel_enrol,   // technician: no enrolment, or its answer abandoned while it runs
+    close_enrol,    // technician: the enrolment's result read
   };
   Kind kind = Kind::go_scan;
   int line = 0;
@@ -171,6 +216,11 @@ struct KioskState {
   std::vector<drivers::DeviceCandidate> devices;
   std::vector<SelfTestItem> self_test;
   bool self_test_ran = false;
+
+  // Enrolment: the portal this appliance is enrolled with, and the one in progress.
+  bool no_stand = false;  // serves no stand yet (KioskOptions::no_stand, until enrolled)
+  std::optional<EnrolledFacts> enrolled;
+  Enrolment enrolment;
 };
 
 // How long ago the last sync was, in the unit the banner shows, and when its words change.
@@ -196,6 +246,7 @@ class Kiosk {
   static constexpr std::size_t kMaxQueued = 20;          // beyond: the oldest goes to the history
   static constexpr std::size_t kMaxHistory = 50;
   static constexpr std::int64_t kNoticeMs = 10'000;  // how long a notice stays up
+  static constexpr std::int64_t kEnrolDotMs = 500;   // "Enrolling…": a dot every half second
 
   Kiosk(PickupService &service, KioskHost &host, const Clock &clock, KioskOptions options);
 
@@ -212,6 +263,13 @@ class Kiosk {
   // events and conflicts are read again, and the day when it is shown. Not a touch: the idle
   // timeout is unchanged.
   void sync_round_done();
+  // The host's answer to enrol(request, ...): enrolled (written), or why not. An answer to
+  // a request abandoned (Cancel) or superseded is ignored.
+  void enrol_done(std::uint64_t request, const Result<EnrolledFacts> &result);
+  // Whether the answer to `request` is still wanted: the host writes an enrolment only then.
+  bool awaits_enrolment(std::uint64_t request) const;
+  // The core to use from now on (after an enrolment, one for the new stand and device).
+  void use_service(PickupService &service);
   // Time passed: verdict and idle timeouts, the end of the undo window, PIN pause.
   void tick();
   // How long from now (ms) until tick() must run (a countdown second, a timeout): 0 or less
@@ -260,6 +318,8 @@ class Kiosk {
   void go(Screen screen);
   void edit_field(std::string text);
   void set_language_to(Lang lang);
+  // An enrolment QR code read (scanned or typed): true when `text` is one.
+  bool enrolment_code(std::string_view text, std::string_view source);
   void lock();  // the technician's unlock ends
   void refresh_status();
   void refresh_day();
@@ -273,6 +333,7 @@ class Kiosk {
   std::optional<std::int64_t> idle_deadline() const;
   std::optional<std::int64_t> unlock_deadline() const;
   std::int64_t pause_left_s(std::int64_t mono_ms) const;
+  int enrol_dots(std::int64_t mono_ms) const;
   // What the screen shows that moves with time alone (countdowns, "2 min ago"): when it
   // changes, tick() bumps the revision.
   std::vector<std::int64_t> time_key(Now t) const;
@@ -280,7 +341,7 @@ class Kiosk {
   // the clock, and the time key is remembered.
   void settle();
 
-  PickupService &service_;
+  PickupService *service_;
   KioskHost &host_;
   const Clock &clock_;
   KioskOptions options_;
@@ -293,6 +354,8 @@ class Kiosk {
   std::int64_t unlocked_ms_ = 0;
   std::int64_t pin_paused_until_ms_ = 0;
   std::int64_t notice_ms_ = 0;
+  std::uint64_t enrol_requests_ = 0;      // the last request number given
+  std::int64_t enrol_started_ms_ = 0;     // monotonic: the dots of "Enrolling…" move from then
   std::optional<Error> last_error_;       // re-worded when the language changes
   std::optional<Verdict> error_verdict_;  // why a handover was refused (not_collectable)
   std::string last_acted_order_;          // handed over or refused: its double read is ignored

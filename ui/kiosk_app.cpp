@@ -16,9 +16,11 @@
 #include <atomic>
 #include <cerrno>
 #include <cfloat>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -29,6 +31,9 @@
 #include <variant>
 #include <vector>
 
+#include "codes/pickup_token.hpp"
+#include "db/order_cache.hpp"
+#include "db/sync_store.hpp"
 #include "drivers/scan_queue.hpp"
 #include "drivers/tone_player.hpp"
 #include "imgui_impl_sdl.h"
@@ -37,8 +42,11 @@
 #include "runtime/appliance.hpp"
 #include "runtime/cache_check.hpp"
 #include "runtime/clock.hpp"
+#include "runtime/config_writer.hpp"
 #include "runtime/scanners.hpp"
+#include "runtime/service_notify.hpp"
 #include "runtime/technician_pin.hpp"
+#include "sync/enrolment.hpp"
 #include "sync/sync_commands.hpp"
 #include "ui/draw/kiosk_screen.hpp"
 #include "ui/fonts.hpp"
@@ -276,6 +284,8 @@ class AppHost final : public KioskHost {
         catalog_state_(std::move(catalog_state)) {}
   ~AppHost() override {
     if (check_thread_.joinable()) check_thread_.join();
+    // An enrolment abandoned or still asking the portal: its HTTP timeouts bound the wait.
+    for (std::thread &t : enrol_threads_) t.join();
   }
   AppHost(const AppHost &) = delete;
   AppHost &operator=(const AppHost &) = delete;
@@ -401,6 +411,58 @@ class AppHost final : public KioskHost {
 
   void language_changed(Lang lang) override { set_language(lang); }
 
+  // Enrolled when the data directory holds the credentials (as check_not_enrolled says; a
+  // key file that cannot be read counts: it is not overwritten from a screen either).
+  std::optional<EnrolledFacts> enrolment() override {
+    auto url = db_.setting(db::kSettingPortalUrl);
+    if (!url || !*url || (*url)->empty()) return std::nullopt;
+    auto credentials = sync::load_credentials(args_.data_dir, **url);
+    if (credentials && !*credentials) return std::nullopt;
+    EnrolledFacts facts;
+    facts.portal_url = **url;
+    auto text = [this](const char *key) {
+      auto v = db_.setting(key);
+      return v && *v ? **v : std::string();
+    };
+    facts.portal_name = text(db::kSettingPortalName);
+    facts.device_id = text(kSettingDevice);
+    const std::string stand = text(kSettingStand);
+    std::from_chars(stand.data(), stand.data() + stand.size(), facts.stand_id);
+    db::OrderCache cache(db_.connection());
+    if (auto s = cache.stand(facts.stand_id); s && *s) facts.stand_name = (*s)->name;
+    return facts;
+  }
+
+  // request_enrolment on a thread of its own (it makes a key pair and asks the portal); its
+  // answer is handed to the UI thread with the wake event (take_enrol_answer).
+  void enrol(std::uint64_t request, const std::string &qr) override {
+    sync::EnrolOptions options;
+    options.code = qr;
+    options.settings = args_.config.sync;
+    std::lock_guard lock(mutex_);
+    enrol_threads_.emplace_back([this, request, options = std::move(options)] {
+      EnrolAnswer answer{request, sync::request_enrolment(options)};
+      std::function<void()> wake;
+      {
+        std::lock_guard inner(mutex_);
+        enrol_answers_.push_back(std::move(answer));
+        wake = wake_;
+      }
+      if (wake) wake();
+    });
+  }
+  struct EnrolAnswer {
+    std::uint64_t request = 0;
+    Result<sync::EnrolGrant> grant;
+  };
+  std::optional<EnrolAnswer> take_enrol_answer() {
+    std::lock_guard lock(mutex_);
+    if (enrol_answers_.empty()) return std::nullopt;
+    EnrolAnswer answer = std::move(enrol_answers_.front());
+    enrol_answers_.pop_front();
+    return answer;
+  }
+
   bool sound_wanted() const { return args_.config.sound && args_.sound; }
 
  private:
@@ -436,6 +498,8 @@ class AppHost final : public KioskHost {
   bool check_running_ = false;
   std::optional<Result<void>> check_result_;
   std::thread check_thread_;
+  std::vector<std::thread> enrol_threads_;
+  std::deque<EnrolAnswer> enrol_answers_;
 };
 
 // Why there is no display, from the environment, in French and English.
@@ -578,13 +642,23 @@ int run_kiosk(const KioskArgs &args) {
   }
 
   auto appliance = open_appliance(args.data_dir, args.stand);
+  // A data directory that serves no stand yet (a box not enrolled): the kiosk starts on an
+  // empty cache, and its technician screen enrols it (the portal's enrolment QR code).
+  bool no_stand = false;
+  if (!appliance && appliance.error().code == "no_stand" && !args.stand) {
+    appliance = open_appliance(args.data_dir, std::int64_t{0});
+    no_stand = appliance.ok();
+  }
   if (!appliance) {
     std::fprintf(stderr, "comptoir: %s\n", error_message(appliance.error(), args.lang).c_str());
     return kExitFailed;
   }
   if (quit_signals.fired()) return kExitOk;
   SystemClock clock;
-  PickupService service(*appliance->db, clock, Identity{appliance->stand_id, appliance->device_id});
+  // The core; replaced by one for the new stand and device once enrolled from the screen.
+  auto service_owner = std::make_unique<PickupService>(
+      *appliance->db, clock, Identity{appliance->stand_id, appliance->device_id});
+  PickupService *service = service_owner.get();
   const std::string db_path = appliance->db->path();
   // The check runs on its own thread: a damaged cache is logged there and handed to the
   // UI thread through the wake event, which shows it on every screen.
@@ -710,7 +784,8 @@ int run_kiosk(const KioskArgs &args) {
   options.version = args.version;
   options.data_dir = appliance->data_dir;
   options.config_path = args.config.path;
-  Kiosk kiosk(service, host, clock, options);
+  options.no_stand = no_stand;
+  Kiosk kiosk(*service, host, clock, options);
   if (quit_signals.fired()) return kExitOk;
 
   // Scanners, the cache check and the self-test wake the loop with a user event; what they
@@ -721,7 +796,7 @@ int run_kiosk(const KioskArgs &args) {
   if (have_wake) {
     queue.set_wake([wake_event] { post_wake(wake_event, "a scan"); });
     damaged_cache.wake_with(wake_event);
-    host.set_wake([wake_event] { post_wake(wake_event, "the self-test"); });
+    host.set_wake([wake_event] { post_wake(wake_event, "the technician screen"); });
   } else {
     std::fprintf(stderr,
                  "comptoir: no wake event (%s): the window looks for scans every %d ms instead\n",
@@ -733,24 +808,75 @@ int run_kiosk(const KioskArgs &args) {
   // it wakes the loop, which reads the banner's status again (serve). A handover brings its
   // next round forward. Stopped before the cache closes, whatever ends the loop.
   std::atomic<bool> sync_round{false};
-  std::string sync_why;
-  auto agent = sync::make_appliance_agent(*appliance, args.config.sync, clock, &sync_why);
-  if (!agent) {
-    // No sync, the counter works on: the reason and its specifics (the file, its mode).
-    std::fprintf(stderr, "comptoir: %s (%s)\n", error_message(agent.error(), args.lang).c_str(),
-                 agent.error().detail.c_str());
-  } else if (!sync_why.empty()) {
-    std::fprintf(stderr, "comptoir: sync: %s\n", sync_why.c_str());
-  }
-  sync::SyncAgent *sync_agent = agent ? agent->get() : nullptr;
-  if (sync_agent != nullptr) {
-    service.set_on_event([sync_agent] { sync_agent->notify(); });
-    sync_agent->start([sync_agent, &service, &sync_round, have_wake, wake_event] {
-      if (sync_agent->last_report().keys_replaced) service.keys_changed();
+  std::unique_ptr<sync::SyncAgent> agent_owner;
+  sync::SyncAgent *sync_agent = nullptr;
+  // At start-up, and once enrolled from the technician screen.
+  auto start_sync = [&] {
+    std::string sync_why;
+    auto agent = sync::make_appliance_agent(*appliance, args.config.sync, clock, &sync_why);
+    if (!agent) {
+      // No sync, the counter works on: the reason and its specifics (the file, its mode).
+      std::fprintf(stderr, "comptoir: %s (%s)\n", error_message(agent.error(), args.lang).c_str(),
+                   agent.error().detail.c_str());
+      return;
+    }
+    if (!sync_why.empty()) std::fprintf(stderr, "comptoir: sync: %s\n", sync_why.c_str());
+    agent_owner = std::move(*agent);
+    sync_agent = agent_owner.get();
+    if (sync_agent == nullptr) return;
+    PickupService *core = service;
+    core->set_on_event([a = sync_agent] { a->notify(); });
+    sync_agent->start([a = sync_agent, core, &sync_round, have_wake, wake_event] {
+      if (a->last_report().keys_replaced) core->keys_changed();
       sync_round.store(true);
       if (have_wake) post_wake(wake_event, "a sync round");
     });
-  }
+  };
+  start_sync();
+
+  // The portal's yes to an enrolment from the technician screen, written here on the UI
+  // thread, whose connection the core uses: the identity, settings, stands and keys
+  // (write_enrolment), the portal's identity key pinned (database, then the config file), a
+  // core for the new stand and device, and the agent, whose first round pulls the orders.
+  auto finish_enrolment = [&](const sync::EnrolGrant &grant) -> Result<EnrolledFacts> {
+    if (sync_agent != nullptr) return make_error("already_enrolled", appliance->data_dir);
+    auto written = sync::write_enrolment(*appliance->db, appliance->data_dir, grant, clock);
+    if (!written) return written.error();
+    EnrolledFacts facts;
+    facts.portal_url = written->credentials.portal_url;
+    facts.portal_name = written->portal_name;
+    facts.stand_id = written->stand.id;
+    facts.stand_name = written->stand.name;
+    facts.device_id = written->credentials.device_id;
+    const auto &key = grant.answer.portal_key;
+    if (std::any_of(key.begin(), key.end(), [](unsigned char b) { return b != 0; })) {
+      const std::string hex = codes::to_hex(key.data(), key.size());
+      if (auto r = appliance->db->set_setting(db::kSettingPortalKey, hex); !r) return r.error();
+      const std::string config =
+          args.config.path.empty() ? default_config_path() : args.config.path;
+      if (auto r = update_config_file(config, {{"sync", "portal_key", toml_string(hex)}}); !r) {
+        // The database holds the pin, which is what bundles are checked against first.
+        std::fprintf(stderr, "comptoir: enrolment: [sync] portal_key not written: %s (%s)\n",
+                     error_message(r.error(), args.lang).c_str(), r.error().detail.c_str());
+        facts.warning = subst(tr("The portal's key is kept in the database; the configuration "
+                                 "file %s could not be updated (%s)."),
+                              {config, r.error().code});
+      }
+    } else {
+      std::fprintf(stderr, "comptoir: enrolment: the portal sent no identity key to pin\n");
+    }
+    std::fprintf(stderr, "comptoir: enrolled with %s as %s, stand %lld\n", facts.portal_url.c_str(),
+                 facts.device_id.c_str(), static_cast<long long>(facts.stand_id));
+    appliance->stand_id = facts.stand_id;
+    appliance->device_id = facts.device_id;
+    auto fresh = std::make_unique<PickupService>(
+        *appliance->db, clock, Identity{appliance->stand_id, appliance->device_id});
+    kiosk.use_service(*fresh);
+    service_owner = std::move(fresh);
+    service = service_owner.get();
+    start_sync();
+    return facts;
+  };
 
   SdlWedgeInput wedge;
   std::vector<drivers::WedgeOutput> wedge_out;
@@ -800,6 +926,15 @@ int run_kiosk(const KioskArgs &args) {
   auto serve = [&] {
     if (auto damaged = damaged_cache.take()) kiosk.alert(*damaged);
     if (sync_round.exchange(false)) kiosk.sync_round_done();
+    while (auto answer = host.take_enrol_answer()) {
+      // Abandoned (Cancel) or superseded: nothing is written.
+      if (!kiosk.awaits_enrolment(answer->request)) continue;
+      if (!answer->grant) {
+        kiosk.enrol_done(answer->request, answer->grant.error());
+      } else {
+        kiosk.enrol_done(answer->request, finish_enrolment(*answer->grant));
+      }
+    }
     while (auto item = queue.pop()) {
       if (auto *scan = std::get_if<drivers::ScanEvent>(&*item)) {
         if (input_ns == 0) input_ns = mono_ns();
@@ -945,6 +1080,15 @@ int run_kiosk(const KioskArgs &args) {
     return SDL_GetRendererInfo(win.renderer, &info) == 0 ? info.name : "unknown";
   }());
 
+  // Under systemd (service_notify.hpp): ready now that the window is up and the readers
+  // started; the loop pings the watchdog and refreshes the status line (it wakes for them).
+  ServiceNotify notify;
+  auto status_line = [&service, &appliance, &args] {
+    auto st = service->status();
+    return st ? service_status_line(*st, appliance->stand_id, args.lang) : std::string();
+  };
+  if (notify.active()) notify.ready(status_line(), ServiceNotify::now_ms());
+
   while (running) {
     if (quit_signals.fired()) break;
     const std::int64_t now = mono_ms();
@@ -966,6 +1110,7 @@ int run_kiosk(const KioskArgs &args) {
         at_most(pacer.wait_limit_ms(now));
         if (const auto wait = kiosk.next_wait_ms()) at_most(std::max<std::int64_t>(*wait, 0));
         if (!have_wake || g_wake_lost.load()) at_most(kPollWithoutWakeMs);
+        at_most(notify.wait_ms(now));
       }
       SDL_Event ev;
       int got = 0;
@@ -983,6 +1128,11 @@ int run_kiosk(const KioskArgs &args) {
       if (!running) break;
     }
     serve();
+    if (notify.active()) {
+      const std::int64_t at = ServiceNotify::now_ms();
+      notify.ping_if_due(at);
+      if (notify.status_due(at)) notify.status(status_line(), at);
+    }
     // Deadlines: a person's characters into the field, a scan with no Enter, the kiosk's
     // timeouts and countdowns.
     const std::string before = wedge.field();
@@ -1000,6 +1150,7 @@ int run_kiosk(const KioskArgs &args) {
     }
   }
 
+  notify.stopping();
   if (scanners) scanners->stop();
   // A transfer in progress is abandoned at once (not waited for); the cache closes after.
   if (sync_agent != nullptr) sync_agent->stop();

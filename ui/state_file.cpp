@@ -52,6 +52,14 @@ std::string state_json(const Kiosk &kiosk, const FrameFacts &frame) {
   for (const SelfTestItem &item : s.self_test) {
     j["self_test"].push_back({{"name", item.name}, {"ok", item.ok}, {"detail", item.detail}});
   }
+  // The enrolment from the technician screen: its phase and, refused, the error's code; the
+  // portal this appliance is enrolled with ("" when none).
+  j["enrolment"] = {{"phase", std::string(to_string(s.enrolment.phase))},
+                    {"error", s.enrolment.error ? s.enrolment.error->code : std::string()},
+                    {"host", s.enrolment.host}};
+  j["portal"] = s.enrolled ? s.enrolled->portal_url : std::string();
+  j["no_stand"] = s.no_stand;
+  j["verdict_detail"] = verdict_shown ? s.verdict->detail : std::string();
   j["window"] = {frame.window_w, frame.window_h};
   j["frames"] = frame.frames;
   j["frame_mono_ns"] = frame.frame_mono_ns;

@@ -497,6 +497,7 @@ VerdictLook verdict_look(const Verdict &v, Lang lang) {
       if (v.detail == "rate_limited") return {Tone::bad, Icon::lock, tr("Typed codes paused")};
       return {Tone::bad, Icon::question, tr("Unknown code")};
     case VerdictKind::not_a_pickup_code:
+      if (v.detail == "enrolment_code") return {Tone::info, Icon::lock, tr("Enrolment code")};
       return {Tone::info, Icon::question, tr("Not a pickup code")};
     case VerdictKind::forged:
       return {Tone::bad, Icon::cross, tr("Forged code")};
@@ -570,6 +571,10 @@ ScanView scan_view(const KioskState &state, std::int64_t now_ms) {
   v.header = header_view(state, now_ms);
   v.prompt = tr("Scan the pickup code");
   v.hint = tr("or type the 11-character code or the order number");
+  if (state.no_stand) {
+    v.prompt = tr("This counter is not enrolled yet");
+    v.hint = tr("Technician button, then the code: scan the portal's enrolment QR code there.");
+  }
   v.field = state.field;
   v.keypad = scan_keypad();
   if (undo_open(state, now_ms)) {
@@ -602,6 +607,12 @@ VerdictView verdict_view(const Kiosk &kiosk, std::int64_t now_ms) {
   view.icon = look.icon;
   view.title = look.title;
   view.sentence = verdict_message(v, lang);
+  if (v.kind == VerdictKind::not_a_pickup_code && v.detail == "enrolment_code") {
+    // The kiosk's own (Kiosk::enrolment_code), not the core's: said here.
+    view.sentence =
+        tr("Open the technician screen to enrol this counter (Technician button, then "
+           "the code), and scan this QR code there.");
+  }
   const bool collectable = can_hand_over(v.kind);
   if (v.order) {
     const OrderSummary &o = *v.order;
@@ -788,6 +799,83 @@ PinView pin_view(const KioskState &state, std::int64_t /*now_ms*/) {
   return view;
 }
 
+namespace {
+
+// The enrolment's sentence for an error: the kiosk's own for already_enrolled (re-enrolment
+// is a command-line job), the enrolment's wording of the rest (nothing was changed).
+std::string enrol_error_text(const Error &e, const KioskState &state) {
+  if (e.code == "already_enrolled") {
+    const std::string portal =
+        state.enrolled
+            ? (state.enrolled->portal_name.empty()
+                   ? state.enrolled->portal_url
+                   : state.enrolled->portal_name + " (" + state.enrolled->portal_url + ")")
+            : e.detail;
+    return subst(tr("This counter is already enrolled with %s: nothing was changed. Enrolling "
+                    "it again replaces its identity, so it is not done from this screen: on the "
+                    "appliance, run comptoir-provision enrol --force --portal URL --code CODE."),
+                 {portal});
+  }
+  return error_message(e, state.lang, ErrorContext::enrolment);
+}
+
+std::optional<EnrolPanel> enrol_panel(const KioskState &state) {
+  using K = Action::Kind;
+  using P = Enrolment::Phase;
+  const Enrolment &e = state.enrolment;
+  EnrolPanel p;
+  switch (e.phase) {
+    case P::none:
+      return std::nullopt;
+    case P::confirm:
+      p.tone = Tone::info;
+      p.icon = Icon::question;
+      p.title = subst(tr("Enrol this counter with %s?"), {e.host});
+      p.text =
+          tr("The portal gives this counter its stand, its orders and its keys. The code "
+             "works once only.");
+      p.buttons.push_back(
+          make_button(tr("Enrol"), make_action(K::confirm_enrol), Tone::good, true));
+      p.buttons.push_back(make_button(tr("Cancel"), make_action(K::cancel_enrol)));
+      break;
+    case P::running:
+      p.tone = Tone::info;
+      p.icon = Icon::sync;
+      p.title = tr("Enrolling…");
+      p.text = subst(tr("Asking %s. Cancel abandons the answer: nothing is written."), {e.host});
+      p.busy_step = e.dots;
+      p.buttons.push_back(make_button(tr("Cancel"), make_action(K::cancel_enrol)));
+      break;
+    case P::done: {
+      p.tone = Tone::good;
+      p.icon = Icon::check;
+      const EnrolledFacts facts = state.enrolled.value_or(EnrolledFacts{});
+      const std::string stand =
+          facts.stand_name.empty() ? "#" + num(facts.stand_id) : facts.stand_name;
+      p.title = subst(tr("Counter enrolled: %s, stand %s"), {facts.portal_name, stand});
+      p.text =
+          tr("The first sync is under way: the banner shows it, and the orders arrive in a "
+             "moment.");
+      if (!facts.warning.empty()) p.text += " " + facts.warning;
+      p.buttons.push_back(make_button(tr("OK"), make_action(K::close_enrol), Tone::neutral, true));
+      break;
+    }
+    case P::failed: {
+      const Error error = e.error.value_or(make_error("enrol_failed", ""));
+      const bool enrolled = error.code == "already_enrolled";
+      p.tone = enrolled ? Tone::warning : Tone::bad;
+      p.icon = enrolled ? Icon::warning : Icon::cross;
+      p.title = enrolled ? std::string(tr("Already enrolled")) : std::string(tr("Not enrolled"));
+      p.text = enrol_error_text(error, state);
+      p.buttons.push_back(make_button(tr("OK"), make_action(K::close_enrol), Tone::neutral, true));
+      break;
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
 TechnicianView technician_view(const Kiosk &kiosk, std::int64_t now_ms) {
   const KioskState &state = kiosk.state();
   const KioskOptions &options = kiosk.options();
@@ -808,12 +896,33 @@ TechnicianView technician_view(const Kiosk &kiosk, std::int64_t now_ms) {
         tr("No scanner found: plug one in (USB); it is picked up by itself, no restart needed.");
   }
   const Identity &id = kiosk.identity();
+  std::string stand = state.no_stand ? std::string(tr("none yet")) : "#" + num(id.stand_id);
+  if (state.enrolled && state.enrolled->stand_id == id.stand_id &&
+      !state.enrolled->stand_name.empty()) {
+    stand += " · " + state.enrolled->stand_name;
+  }
+  if (state.enrolled) {
+    view.enrolment = subst(tr("Enrolled: %s, stand %s"),
+                           {state.enrolled->portal_name.empty() ? state.enrolled->portal_url
+                                                                : state.enrolled->portal_name,
+                            stand});
+    view.enrolment_tone = Tone::good;
+  } else if (state.no_stand) {
+    view.enrolment = tr("Not enrolled: scan the portal's enrolment QR code on this screen.");
+    view.enrolment_tone = Tone::warning;
+  }
   view.facts = {
       {tr("Version"), options.version},
       {tr("Data folder"), options.data_dir},
       {tr("Configuration file"),
        options.config_path.empty() ? std::string(tr("none (defaults)")) : options.config_path},
-      {tr("Stand"), "#" + num(id.stand_id)},
+      {tr("Portal"),
+       state.enrolled ? (state.enrolled->portal_name.empty() ? state.enrolled->portal_url
+                                                             : state.enrolled->portal_name + " (" +
+                                                                   state.enrolled->portal_url + ")")
+                      : std::string(tr("not enrolled: scan the portal's "
+                                       "enrolment QR code on this screen"))},
+      {tr("Stand"), stand},
       {tr("Device"), id.device_id},
       {tr("Language"), state.lang == Lang::fr ? "Français" : "English"},
       {tr("Scans since start"), num(static_cast<std::int64_t>(state.scans))},
@@ -849,6 +958,11 @@ TechnicianView technician_view(const Kiosk &kiosk, std::int64_t now_ms) {
                                               {num(static_cast<std::int64_t>(bad))});
   }
   using K = Action::Kind;
+  view.enrol = enrol_panel(state);
+  if (view.enrol) {
+    view.buttons = view.enrol->buttons;
+    return view;
+  }
   view.buttons.push_back(
       make_button(tr("Run the self-test"), make_action(K::run_self_test), Tone::neutral, true));
   view.buttons.push_back(make_button("Français", make_action(K::set_language, "fr"),

@@ -153,8 +153,23 @@ struct DeviceRow {
   Tone tone = Tone::neutral;
 };
 
+// The enrolment asked about, under way or answered (Kiosk's Enrolment): shown on the
+// technician screen in place of the devices and the self-test, with its own buttons.
+struct EnrolPanel {
+  Tone tone = Tone::info;
+  Icon icon = Icon::none;
+  std::string title;            // "Enrôler ce comptoir auprès de portail.exemple.fr ?"
+  std::string text;             // what happens, or what went wrong and what to do
+  int busy_step = -1;           // running: 0..3, the moving dot; -1 otherwise
+  std::vector<Button> buttons;  // Enrôler / Annuler; Annuler; OK
+};
+
 struct TechnicianView {
   HeaderView header;
+  std::optional<EnrolPanel> enrol;
+  // The portal and stand this counter serves, or how to enrol it: first on the screen.
+  std::string enrolment;
+  Tone enrolment_tone = Tone::neutral;
   std::vector<DeviceRow> devices;
   std::string devices_empty;  // "Aucun lecteur trouvé : branchez-en un..."
   std::vector<std::pair<std::string, std::string>> facts;  // label, value: version, data dir...

@@ -371,7 +371,8 @@ void HeadlessSession::run(int in_fd, std::FILE *out, const HeadlessEvents &event
     pollfd fds[3] = {
         {stdin_open ? in_fd : -1, POLLIN, 0}, {queue_fd, POLLIN, 0}, {events.stop_fd, POLLIN, 0}};
     if (!stdin_open && queue_fd < 0 && events.stop_fd < 0) break;
-    if (::poll(fds, 3, -1) < 0) {
+    const int timeout = events.before_wait ? events.before_wait() : -1;
+    if (::poll(fds, 3, timeout) < 0) {
       if (errno == EINTR) continue;
       break;
     }

@@ -35,6 +35,9 @@ struct HeadlessEvents {
   // Called when the session ends, before the queue is served one last time: stops the
   // readers, so a scan they push while stopping is still answered.
   std::function<void()> on_end;
+  // Called before each wait for input: the service's watchdog pings and status line. Returns
+  // how long the loop may sleep in ms (-1: until input comes).
+  std::function<int()> before_wait;
 };
 
 // :status's answer: the orders by state, what waits for the portal and the link to it

@@ -17,6 +17,7 @@
 #include "runtime/cache_check.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/scanners.hpp"
+#include "runtime/service_notify.hpp"
 #include "sync/sync_commands.hpp"
 
 namespace comptoir {
@@ -159,7 +160,25 @@ int run_headless(const HeadlessArgs &args) {
   events.on_end = [&scanners] {
     if (scanners) scanners->stop();
   };
+  // Under systemd (service_notify.hpp): ready now that the appliance is open and the readers
+  // started; the watchdog pinged and the status line refreshed from the loop.
+  ServiceNotify notify;
+  if (notify.active()) {
+    const std::int64_t stand = appliance->stand_id;
+    auto status_line = [&service, stand, lang] {
+      auto st = service.status();
+      return st ? service_status_line(*st, stand, lang) : std::string();
+    };
+    notify.ready(status_line(), ServiceNotify::now_ms());
+    events.before_wait = [&notify, status_line] {
+      const std::int64_t now = ServiceNotify::now_ms();
+      notify.ping_if_due(now);
+      if (notify.status_due(now)) notify.status(status_line(), now);
+      return notify.wait_ms(now);
+    };
+  }
   session.run(STDIN_FILENO, stdout, events);
+  notify.stopping();
   // A transfer in progress is abandoned at once; the cache closes after.
   if (sync_agent != nullptr) sync_agent->stop();
   return 0;

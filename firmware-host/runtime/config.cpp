@@ -208,8 +208,8 @@ void parse_sync(const toml::table &t, const std::string &name, Config &config) {
   sync::SyncSettings &sync = config.sync;
   warn_unknown(t,
                {"enabled", "interval_s", "push_delay_ms", "backoff_base_s", "backoff_cap_s",
-                "stall_s", "connect_timeout_s", "ca_file", "insecure", "purge_names_after_days",
-                "page_orders", "push_batch"},
+                "stall_s", "connect_timeout_s", "ca_file", "insecure", "portal_key",
+                "purge_names_after_days", "page_orders", "push_batch"},
                s, name, config);
   sync.enabled = get_bool(t, "enabled", sync.enabled, s, name);
   sync.interval_s = get_int(t, "interval_s", sync.interval_s, 5, 86400, s, name);
@@ -233,6 +233,22 @@ void parse_sync(const toml::table &t, const std::string &name, Config &config) {
                   "\" must be an absolute path, like \"/etc/comptoir/portal-ca.pem\""};
   }
   sync.insecure = get_bool(t, "insecure", sync.insecure, s, name);
+  // The portal's identity key, pinned at enrolment: 64 hex, as `comptoir-portal identity`
+  // prints it.
+  sync.portal_key = get_string(t, "portal_key", sync.portal_key, s, name);
+  if (!sync.portal_key.empty()) {
+    bool hex = sync.portal_key.size() == 64;
+    for (char &c : sync.portal_key) {
+      hex = hex && std::isxdigit(static_cast<unsigned char>(c)) != 0;
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (!hex) {
+      throw Invalid{where(*t.get("portal_key"), name) + ": " + s + " portal_key = \"" +
+                    sync.portal_key +
+                    "\" must be the portal's identity key: 64 hexadecimal characters, as "
+                    "`comptoir-portal identity` prints it on the portal"};
+    }
+  }
   sync.purge_names_after_days =
       get_int(t, "purge_names_after_days", sync.purge_names_after_days, 1, 3650, s, name);
   sync.page_orders =
@@ -316,7 +332,8 @@ Result<Config> load_config(const std::string &path, bool must_exist) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     const int err = errno;
-    if (err == ENOENT && !must_exist) return Config{};
+    // ENOTDIR: a component of the path is a file, so the config cannot exist: missing too.
+    if ((err == ENOENT || err == ENOTDIR) && !must_exist) return Config{};
     return make_error("config_unreadable", path + ": " + std::strerror(err));
   }
   std::ostringstream text;

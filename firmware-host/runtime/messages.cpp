@@ -215,6 +215,15 @@ std::optional<std::string> sync_error_message(const std::string &c, Lang lang) {
               "l'administrateur du portail.",
               "This enrolment code has expired (it lasts 24 h): ask the portal's admin for a "
               "new one.");
+  if (c == "portal_key_mismatch")
+    return tr(lang,
+              "Ce portail n'est pas celui auquel cet appareil est attaché (sa clé d'identité "
+              "diffère) : rien n'a été écrit. S'il a vraiment changé, retirez portal_key de la "
+              "section [sync] de la configuration et inscrivez l'appareil avec --force et un "
+              "nouveau code.",
+              "This portal is not the one this appliance is pinned to (its identity key "
+              "differs): nothing was written. If it really moved, remove portal_key from the "
+              "[sync] table of the config and enrol with --force and a new code.");
   if (c == "stand_not_enrolled")
     return tr(lang,
               "Ce code n'inscrit pas ce point de retrait : choisissez un stand que le code "
@@ -253,6 +262,86 @@ std::optional<std::string> sync_error_message(const std::string &c, Lang lang) {
               "regardez son bandeau ou « :status », ou arrêtez-le avant cette commande.",
               "The counter is already running on this data directory and syncs by itself: look "
               "at its banner or \":status\", or stop it before this command.");
+  // Offline bundles (comptoir-provision bundle apply): nothing is changed on a refusal.
+  if (c == "bundle_file_unreadable")
+    return tr(lang,
+              "Fichier du paquet illisible : vérifiez le chemin (la clé USB est-elle montée ?) ; "
+              "rien n'a été changé.",
+              "The bundle file cannot be read: check the path (is the USB stick mounted?); "
+              "nothing was changed.");
+  if (c == "bundle_unreadable")
+    return tr(lang,
+              "Ce fichier n'est pas un paquet Comptoir : vérifiez que c'est bien le fichier fait "
+              "par « comptoir-portal bundle create » ; rien n'a été changé.",
+              "This file is not a Comptoir bundle: check it is the file made by "
+              "\"comptoir-portal bundle create\"; nothing was changed.");
+  if (c == "bundle_damaged")
+    return tr(lang,
+              "Paquet abîmé ou incomplet (copie interrompue ?) : copiez-le à nouveau depuis le "
+              "portail ; rien n'a été changé.",
+              "The bundle is damaged or cut short (an interrupted copy?): copy it again from the "
+              "portal; nothing was changed.");
+  if (c == "bundle_tampered")
+    return tr(lang,
+              "Paquet modifié depuis sa signature par le portail : refusé. Demandez un nouveau "
+              "paquet à l'administrateur du portail ; rien n'a été changé.",
+              "The bundle was modified after the portal signed it: refused. Ask the portal's "
+              "admin for a new bundle; nothing was changed.");
+  if (c == "bundle_untrusted")
+    return tr(lang,
+              "Aucune clé de portail de confiance sur cet appareil : ajoutez --portal-key avec "
+              "l'empreinte que « comptoir-portal identity » affiche chez l'administrateur du "
+              "portail ; rien n'a été changé.",
+              "No trusted portal key on this appliance: add --portal-key with the fingerprint "
+              "\"comptoir-portal identity\" prints at the portal's admin; nothing was changed.");
+  if (c == "bundle_foreign")
+    return tr(lang,
+              "Paquet signé par un autre portail que celui de confiance : refusé. Vérifiez "
+              "l'empreinte avec l'administrateur du portail ; rien n'a été changé.",
+              "The bundle is signed by another portal than the trusted one: refused. Check the "
+              "fingerprint with the portal's admin; nothing was changed.");
+  if (c == "bundle_invalid")
+    return tr(lang,
+              "Le contenu du paquet ne respecte pas le format : demandez un nouveau paquet à "
+              "l'administrateur du portail ; rien n'a été changé.",
+              "The bundle's content breaks the format: ask the portal's admin for a new "
+              "bundle; nothing was changed.");
+  if (c == "bundle_expired")
+    return tr(lang,
+              "Paquet expiré (ou horloge de l'appareil fausse) : vérifiez la date de l'appareil, "
+              "sinon demandez un nouveau paquet ; rien n'a été changé.",
+              "The bundle has expired (or the appliance's clock is wrong): check the "
+              "appliance's date, else ask for a new bundle; nothing was changed.");
+  if (c == "bundle_stale")
+    return tr(lang,
+              "Ce paquet n'est pas plus récent que les données de l'appareil : appliquez le "
+              "paquet le plus récent ; rien n'a été changé.",
+              "This bundle is not newer than the appliance's data: apply the newest bundle; "
+              "nothing was changed.");
+  if (c == "bundle_other_portal")
+    return tr(lang,
+              "L'appareil est inscrit auprès d'un autre portail que celui du paquet : demandez un "
+              "paquet à son portail, ou réinitialisez l'appareil ; rien n'a été changé.",
+              "The appliance is enrolled with another portal than the bundle's: ask its portal "
+              "for a bundle, or reset the appliance; nothing was changed.");
+  if (c == "bundle_other_stand")
+    return tr(lang,
+              "L'appareil sert un autre point de retrait que celui du paquet : demandez un paquet "
+              "pour son point de retrait ; rien n'a été changé.",
+              "The appliance serves another stand than the bundle's: ask for a bundle for its "
+              "stand; nothing was changed.");
+  if (c == "bad_portal_key")
+    return tr(lang,
+              "Clé de portail illisible : donnez les 64 caractères hexadécimaux ou l'empreinte "
+              "XXXXX-XXXXX-XXXXX-XXXXX que « comptoir-portal identity » affiche.",
+              "The portal key does not read: give its 64 hex digits or the fingerprint "
+              "XXXXX-XXXXX-XXXXX-XXXXX that \"comptoir-portal identity\" prints.");
+  if (c == "portal_foreign")
+    return tr(lang,
+              "Le portail joint n'a pas la clé de celui qui a signé le paquet : l'inscription est "
+              "refusée. Vérifiez l'adresse du portail avec son administrateur.",
+              "The portal reached does not have the key of the one that signed the bundle: the "
+              "enrolment is refused. Check the portal's address with its admin.");
   return std::nullopt;
 }
 
@@ -702,6 +791,12 @@ std::string error_message(const Error &e, Lang lang, ErrorContext context) {
   if (c == "config_invalid")
     return tr(lang, "Fichier de configuration incorrect (" + d + ") : corrigez cette ligne.",
               "Invalid configuration file (" + d + "): correct that line.");
+  if (c == "config_unwritable")
+    return tr(lang,
+              "Fichier de configuration impossible à écrire (" + d +
+                  ") : lancez la commande en root (sudo), ou donnez --config FICHIER.",
+              "Configuration file cannot be written (" + d +
+                  "): run the command as root (sudo), or give --config FILE.");
   if (c == "config_unreadable")
     return tr(lang,
               "Fichier de configuration illisible (" + d + ") : vérifiez le chemin et les droits.",

@@ -95,15 +95,13 @@ Error write_error(const Error &e, std::string_view what) {
 
 }  // namespace
 
-Result<ApplyReport> apply_page(db::Connection &conn, const wire::ChangesPage &page,
+namespace {
+
+// The writes of a page whose references were checked, inside the caller's transaction.
+Result<ApplyReport> write_page(db::Connection &conn, const wire::ChangesPage &page,
                                std::int64_t now_ms) {
   db::SyncStore store(conn);
   db::OrderCache cache(conn);
-  // Read before the write lock: a page refused here costs the counter nothing.
-  if (auto r = check_references(store, page); !r) return r.error();
-
-  db::Transaction tx(conn);
-  if (!tx.began()) return tx.begin_error();
   ApplyReport report;
   for (const wire::Stand &s : page.stands) {
     if (auto r = cache.put_stand(to_db(s)); !r) {
@@ -143,8 +141,29 @@ Result<ApplyReport> apply_page(db::Connection &conn, const wire::ChangesPage &pa
       return write_error(r.error(), "last_pull_ms");
     }
   }
+  return report;
+}
+
+}  // namespace
+
+Result<ApplyReport> apply_page(db::Connection &conn, const wire::ChangesPage &page,
+                               std::int64_t now_ms) {
+  db::SyncStore store(conn);
+  // Read before the write lock: a page refused here costs the counter nothing.
+  if (auto r = check_references(store, page); !r) return r.error();
+  db::Transaction tx(conn);
+  if (!tx.began()) return tx.begin_error();
+  auto report = write_page(conn, page, now_ms);
+  if (!report) return report.error();
   if (auto r = tx.commit(); !r) return r.error();
   return report;
+}
+
+Result<ApplyReport> apply_page_in_transaction(db::Connection &conn, const wire::ChangesPage &page,
+                                              std::int64_t now_ms) {
+  db::SyncStore store(conn);
+  if (auto r = check_references(store, page); !r) return r.error();
+  return write_page(conn, page, now_ms);
 }
 
 }  // namespace comptoir::sync

@@ -30,4 +30,9 @@ struct ApplyReport {
 Result<ApplyReport> apply_page(db::Connection &conn, const wire::ChangesPage &page,
                                std::int64_t now_ms);
 
+// The same checks and writes inside the caller's transaction (an offline bundle writes its
+// snapshot and its settings in one): on an error the caller rolls back.
+Result<ApplyReport> apply_page_in_transaction(db::Connection &conn, const wire::ChangesPage &page,
+                                              std::int64_t now_ms);
+
 }  // namespace comptoir::sync

@@ -253,6 +253,44 @@ Result<EnrolGrant> request_enrolment(const EnrolOptions &options) {
   return grant;
 }
 
+std::string portal_key_hex(const EnrolGrant &grant) {
+  const codes::PublicKey &key = grant.answer.portal_key;
+  if (std::all_of(key.begin(), key.end(), [](unsigned char b) { return b == 0; })) return {};
+  return codes::to_hex(key.data(), key.size());
+}
+
+Result<void> check_portal_key(db::Database *db, const EnrolOptions &options,
+                              const EnrolGrant &grant) {
+  if (options.force) return {};
+  std::string pinned;
+  std::string where;
+  if (db) {
+    auto setting = db->setting(db::kSettingPortalKey);
+    if (!setting) return setting.error();
+    if (*setting && !(*setting)->empty()) {
+      pinned = **setting;
+      where = "the data directory";
+    }
+  }
+  if (pinned.empty() && !options.settings.portal_key.empty()) {
+    pinned = options.settings.portal_key;
+    where = "[sync] portal_key in the config";
+  }
+  if (pinned.empty()) return {};
+  std::string lower = pinned;
+  for (char &c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string answered = portal_key_hex(grant);
+  if (lower == answered) return {};
+  return make_error("portal_key_mismatch",
+                    "this portal (" + grant.portal + ", key " +
+                        (answered.empty() ? std::string("none") : answered.substr(0, 16) + "...") +
+                        ") is not the one this appliance is pinned to (" + where + ": " +
+                        lower.substr(0, 16) +
+                        "...); nothing was written, but the code is used. If the portal really "
+                        "moved, remove [sync] portal_key from the config and enrol with --force "
+                        "and a new code");
+}
+
 Result<EnrolResult> write_enrolment(db::Database &db, const std::string &data_dir,
                                     const EnrolGrant &grant, const Clock &clock) {
   const wire::EnrolResponse &answer = grant.answer;
@@ -260,6 +298,7 @@ Result<EnrolResult> write_enrolment(db::Database &db, const std::string &data_di
   result.portal_name = answer.portal_name;
   result.stands = answer.stands.size();
   result.keys = answer.keys.size();
+  result.portal_key = portal_key_hex(grant);
   result.stand = grant.stand;
   result.credentials.portal_url = grant.portal;
   result.credentials.device_id = answer.device_id;
@@ -276,6 +315,9 @@ Result<EnrolResult> write_enrolment(db::Database &db, const std::string &data_di
        {std::pair<std::string, std::string>{db::kSettingPortalUrl, grant.portal},
         {db::kSettingPortalName, answer.portal_name},
         {kSettingDevice, answer.device_id},
+        // Pinned: bundles and the next enrolment are checked against it ("" when the portal
+        // sent no identity key: a key pinned for another portal must not stay).
+        {db::kSettingPortalKey, portal_key_hex(grant)},
         {kSettingStand, std::to_string(result.stand.id)}}) {
     if (auto w = db.set_setting(key_name, value); !w) return w.error();
   }
@@ -309,6 +351,7 @@ Result<EnrolResult> enrol(db::Database &db, const std::string &data_dir,
   if (auto r = check_not_enrolled(db, data_dir, options); !r) return r.error();
   auto grant = request_enrolment(options);
   if (!grant) return grant.error();
+  if (auto pinned = check_portal_key(&db, options, *grant); !pinned) return pinned.error();
   return write_enrolment(db, data_dir, *grant, clock);
 }
 

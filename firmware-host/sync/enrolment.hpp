@@ -28,12 +28,14 @@ struct EnrolResult {
   wire::Stand stand;
   std::size_t stands = 0;
   std::size_t keys = 0;
+  std::string portal_key;  // the portal's identity key pinned, 64 hex; empty when it sent none
 };
 
 // Makes a new device key pair, sends the code, then writes DATA/device.key, the settings
 // portal_url, portal_name, device_id and stand_id, the stands and the key ring, in that
 // order, the key file first. Errors: already_enrolled (without force), bad_code, code_used,
-// code_expired, stand_not_enrolled, and the HttpClient's errors; nothing is written then.
+// code_expired, stand_not_enrolled, portal_key_mismatch (see check_portal_key), and the
+// HttpClient's errors; nothing is written then.
 // The same as check_enrol_options, check_not_enrolled, request_enrolment, write_enrolment.
 Result<EnrolResult> enrol(db::Database &db, const std::string &data_dir,
                           const EnrolOptions &options, const Clock &clock);
@@ -65,8 +67,17 @@ struct EnrolGrant {
 // portal_refused, portal_invalid, and the HttpClient's errors.
 Result<EnrolGrant> request_enrolment(const EnrolOptions &options);
 
-// Writes a grant: DATA/device.key first, then the settings, stands and key ring in one
-// transaction.
+// Error portal_key_mismatch, unless options.force, when a portal identity key is pinned
+// here (the db setting portal_key when `db` is given, and options.settings.portal_key from
+// the config) and the portal answered with another one (or none). Before write_enrolment.
+Result<void> check_portal_key(db::Database *db, const EnrolOptions &options,
+                              const EnrolGrant &grant);
+
+// The portal's identity key from a grant as 64 hex; empty when the portal sent none.
+std::string portal_key_hex(const EnrolGrant &grant);
+
+// Writes a grant: DATA/device.key first, then the settings (portal_key among them: the
+// portal's identity key pinned), stands and key ring in one transaction.
 Result<EnrolResult> write_enrolment(db::Database &db, const std::string &data_dir,
                                     const EnrolGrant &grant, const Clock &clock);
 

@@ -245,6 +245,7 @@ struct SyncAgent::Impl {
   std::optional<SteadyClock::time_point> notified_at;
   std::thread thread;
   std::function<void()> on_change;
+  FinishEnrolment finish_enrolment;  // set while an offline bundle's enrolment is pending
   SyncReport last;
   std::int64_t next_delay = 0;
   int failures = 0;
@@ -254,6 +255,13 @@ struct SyncAgent::Impl {
 
   // Per round.
   std::int64_t offset_ms = 0;
+  const ProgressFn *progress = nullptr;  // sync_once(progress) only
+  void report_progress(SyncProgress::Phase phase, const SyncReport &r,
+                       std::optional<std::int64_t> remaining = std::nullopt) const {
+    if (progress && *progress) {
+      (*progress)(SyncProgress{phase, r.pushed, r.pages, r.orders, remaining});
+    }
+  }
 
   Result<HttpResponse> call(const std::string &method, const std::string &target,
                             const std::string &body, SyncReport &r);
@@ -438,6 +446,7 @@ Result<bool> SyncAgent::Impl::send_batch(const std::vector<db::HandoverEvent> &e
   }
   auto gone = store->acknowledge(acks, clock.wall_ms());
   if (!gone) return gone.error();
+  report_progress(SyncProgress::Phase::push, r);
   if (!acks.empty()) {
     if (auto w = store->set_state(db::sync_key::kLastPushMs, std::to_string(clock.wall_ms())); !w) {
       return w.error();
@@ -512,6 +521,7 @@ Result<void> SyncAgent::Impl::pull(SyncReport &r) {
     ++r.pages;
     r.orders += applied->orders;
     r.keys_replaced = r.keys_replaced || applied->keys_replaced;
+    report_progress(SyncProgress::Phase::pull, r, page->remaining);
     if (!page->more) {
       r.complete = true;
       return {};
@@ -528,6 +538,17 @@ SyncReport SyncAgent::Impl::round() {
   std::lock_guard round_lock(round_mutex);
   const auto start = SteadyClock::now();
   SyncReport r;
+  // An enrolment begun by an offline bundle is finished first (sync/pending_enrolment.cpp).
+  Result<void> enrolled;
+  if (credentials.device_id.empty()) {
+    auto c = finish_enrolment ? finish_enrolment(&r.reached)
+                              : Result<Credentials>(make_error("not_enrolled", "no device id"));
+    if (c) {
+      credentials = std::move(*c);
+    } else {
+      enrolled = c.error();
+    }
+  }
   offset_ms = 0;
   if (auto o = store->state(db::sync_key::kClockOffsetMs); o && *o) {
     offset_ms = parse_int(**o).value_or(0);
@@ -535,7 +556,7 @@ SyncReport SyncAgent::Impl::round() {
   // A push refused by the portal (not the network) does not stop the pull: orders,
   // cancellations and key rotations keep coming; the refusal is what the round reports.
   PushRound pushed;
-  Result<void> done = push(pushed, r);
+  Result<void> done = enrolled ? push(pushed, r) : enrolled;
   if (done) done = pull(r);
   if (done && r.complete) {
     // collected_at_ms is the portal's time, the ledger's wall_ms this appliance's.
@@ -665,7 +686,13 @@ SyncAgent::~SyncAgent() {
 }
 
 SyncReport SyncAgent::sync_once() {
+  return sync_once(ProgressFn());
+}
+
+SyncReport SyncAgent::sync_once(const ProgressFn &progress) {
+  impl_->progress = &progress;
   SyncReport r = impl_->round();
+  impl_->progress = nullptr;
   std::lock_guard lock(impl_->mutex);
   impl_->last = r;
   return r;
@@ -678,6 +705,11 @@ void SyncAgent::start(std::function<void()> on_change) {
   impl_->stopping = false;
   impl_->abort.store(false);
   impl_->thread = std::thread([impl = impl_.get()] { impl->run(); });
+}
+
+void SyncAgent::set_finish_enrolment(FinishEnrolment finish) {
+  std::lock_guard round_lock(impl_->round_mutex);
+  impl_->finish_enrolment = std::move(finish);
 }
 
 void SyncAgent::notify() {

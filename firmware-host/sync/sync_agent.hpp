@@ -56,6 +56,17 @@ struct SyncReport {
                 // portal_error (5xx), portal_invalid (a malformed answer), disk_full...
 };
 
+// How far a round has gone, for a progress bar (the first sync after enrolment).
+struct SyncProgress {
+  enum class Phase { push, pull };
+  Phase phase = Phase::push;
+  std::size_t pushed = 0;                 // events acknowledged so far
+  std::size_t pages = 0;                  // pages of changes applied so far
+  std::size_t orders = 0;                 // orders received so far
+  std::optional<std::int64_t> remaining;  // orders still to come, when the portal says
+};
+using ProgressFn = std::function<void(const SyncProgress &)>;
+
 // Full jitter after `failures` (>= 1) failed rounds in a row: uniform over
 // [0, min(backoff_cap_s, backoff_base_s * 2^failures)] seconds, in ms.
 std::int64_t backoff_delay_ms(int failures, const SyncSettings &settings, std::mt19937_64 &rng);
@@ -72,12 +83,20 @@ class SyncAgent {
 
   // One round now, on the calling thread (not while the thread runs).
   SyncReport sync_once();
+  // The same, `progress` called on this thread after each batch pushed and each page applied.
+  SyncReport sync_once(const ProgressFn &progress);
 
   // The background thread: a round at once, then every interval_s; after a failure, full
   // jitter backoff; notify() brings the next round forward (push_delay_ms). on_change runs
   // on the agent's thread after every round (wake the window, nothing more).
   void start(std::function<void()> on_change);
   void notify();
+  // An enrolment to finish first (an offline bundle's code, sync/pending_enrolment.hpp):
+  // while the agent has no device id, each round starts with it; the credentials it returns
+  // are the agent's from then on, its error is the round's (`reached`: the portal answered).
+  // Set before the first round.
+  using FinishEnrolment = std::function<Result<Credentials>(bool *reached)>;
+  void set_finish_enrolment(FinishEnrolment finish);
   // Aborts a transfer in progress (within ~100 ms) and joins; the round in progress is not
   // recorded in sync_state.
   void stop();

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,8 +15,11 @@
 #include "db/handover_ledger.hpp"
 #include "db/sync_store.hpp"
 #include "runtime/config.hpp"
+#include "runtime/config_writer.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/service_user.hpp"
 #include "sync/enrolment.hpp"
+#include "sync/pending_enrolment.hpp"
 
 namespace comptoir::sync {
 namespace {
@@ -252,6 +256,54 @@ class EnrolLeftovers {
   std::vector<std::string> files_;
 };
 
+// The first sync's progress: on a terminal one line redrawn, a bar when the portal says how
+// many orders remain; otherwise (a log, a pipe) a line per page, at most one a second.
+class ProgressLine {
+ public:
+  ProgressLine(std::FILE *out, Lang lang, bool tty) : out_(out), lang_(lang), tty_(tty) {}
+  void operator()(const SyncProgress &p) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!tty_ && last_ && now - *last_ < std::chrono::seconds(1)) return;
+    last_ = now;
+    std::string text;
+    if (p.phase == SyncProgress::Phase::push) {
+      text = tr(lang_, "envoyés : " + count(p.pushed, lang_) + " événement(s)",
+                "sent: " + count(p.pushed, lang_) + " event(s)");
+    } else {
+      const std::string orders = tr(lang_, " commandes", " orders");
+      if (p.remaining) {
+        const std::uint64_t total = p.orders + static_cast<std::uint64_t>(*p.remaining);
+        constexpr std::size_t kWidth = 20;
+        const std::size_t filled = total == 0 ? kWidth : kWidth * p.orders / total;
+        text = "[" + std::string(filled, '#') + std::string(kWidth - filled, '.') + "] " +
+               count(p.orders, lang_) + " / " + count(total, lang_) + orders;
+      } else {
+        text = count(p.orders, lang_) + orders;
+      }
+      text += tr(lang_, " (page ", " (page ") + count(p.pages, lang_) + ")";
+    }
+    if (tty_) {
+      std::fprintf(out_, "\r%s\033[K", text.c_str());
+      drawn_ = true;
+    } else {
+      std::fprintf(out_, "%s %s\n", tr(lang_, "Synchronisation :", "Sync:").c_str(), text.c_str());
+    }
+    std::fflush(out_);
+  }
+  // Ends the redrawn line, before the report.
+  void finish() {
+    if (drawn_) std::fprintf(out_, "\n");
+    drawn_ = false;
+  }
+
+ private:
+  std::FILE *out_;
+  Lang lang_;
+  bool tty_;
+  bool drawn_ = false;
+  std::optional<std::chrono::steady_clock::time_point> last_;
+};
+
 int sync_once(const std::vector<std::string> &args, const std::string &program, std::FILE *out,
               std::FILE *err);
 int enrol_command(const std::vector<std::string> &args, const std::string &program, std::FILE *out,
@@ -350,7 +402,11 @@ int sync_once(const std::vector<std::string> &args, const std::string &program, 
   if (!url) return fail(out, err, common.json, program, url.error(), lang, 1);
   auto credentials = load_credentials(data_dir, url->value_or(""));
   if (!credentials) return fail(out, err, common.json, program, credentials.error(), lang, 1);
-  if (!*credentials) {
+  SystemClock clock;
+  // An offline bundle's enrolment still pending: this round finishes it first.
+  auto pending = make_pending_agent(db, data_dir, opened->config.sync, clock, nullptr);
+  if (!pending) return fail(out, err, common.json, program, pending.error(), lang, 1);
+  if (!*credentials && !*pending) {
     std::fprintf(err, "%s: %s\n", program.c_str(), not_enrolled.detail.c_str());
     if (common.json) {
       std::fprintf(
@@ -360,10 +416,11 @@ int sync_once(const std::vector<std::string> &args, const std::string &program, 
     }
     return kSyncExitNotEnrolled;
   }
-  SystemClock clock;
-  const std::string portal = (*credentials)->portal_url;
+  const std::string portal = *credentials ? (*credentials)->portal_url : url->value_or("");
   // Asked for by hand: run even when [sync] enabled = false.
-  auto agent = SyncAgent::create(db_path, std::move(**credentials), opened->config.sync, clock);
+  auto agent =
+      *pending ? std::move(pending)
+               : SyncAgent::create(db_path, std::move(**credentials), opened->config.sync, clock);
   if (!agent) return fail(out, err, common.json, program, agent.error(), lang, 1);
   const SyncReport report = (*agent)->sync_once();
   agent->reset();
@@ -472,6 +529,9 @@ int enrol_command(const std::vector<std::string> &args, const std::string &progr
     // created (refusals are the common case: a wrong address, no network, a used code).
     auto grant = request_enrolment(options);
     if (!grant) return refused(grant.error());
+    if (auto pinned = check_portal_key(nullptr, options, *grant); !pinned) {
+      return refused(pinned.error());
+    }
     auto opened_db = db::Database::open(db_path);
     if (!opened_db) return refused(opened_db.error());
     database = std::move(*opened_db);
@@ -481,47 +541,24 @@ int enrol_command(const std::vector<std::string> &args, const std::string &progr
   db::Database &db = *database;
   const EnrolResult &e = *enrolled;
 
-  // The first round at once: the cache fills while the technician is still there.
-  SyncReport report;
-  auto agent = SyncAgent::create(db_path, e.credentials, options.settings, clock);
-  if (agent) {
-    report = (*agent)->sync_once();
-    agent->reset();
-  } else {
-    report.error = agent.error();
+  // The config the running appliance reads: the portal's identity key pinned, and the link
+  // settings given on this command line. Enrolled either way: a config that cannot be
+  // written is said at the end, with the lines to add by hand (exit 1).
+  const std::string config_path = common.config_path.value_or(default_config_path());
+  std::vector<ConfigEdit> edits;
+  if (!e.portal_key.empty()) edits.push_back({"sync", "portal_key", toml_string(e.portal_key)});
+  if (ca_file) edits.push_back({"sync", "ca_file", toml_string(*ca_file)});
+  if (insecure) edits.push_back({"sync", "insecure", "true"});
+  const std::optional<ServiceOwner> owner = service_owner();
+  std::optional<Error> config_error;
+  if (!edits.empty()) {
+    auto written = update_config_file(config_path, edits);
+    if (written && owner) written = secure_config_file(config_path, *owner);
+    if (!written) config_error = written.error();
   }
-  const AfterRound after = read_after(db);
-  // The running appliance reads [sync] from the config, not from this command line.
-  std::string config_note;
-  if ((insecure && !opened->config.sync.insecure) ||
-      (ca_file && *ca_file != opened->config.sync.ca_file)) {
-    config_note =
-        tr(lang,
-           "Pour que l'appareil en service utilise les mêmes réglages, mettez-les dans "
-           "la section [sync] de " +
-               (opened->config.path.empty() ? default_config_path() : opened->config.path) + " (" +
-               (ca_file ? "ca_file = \"" + *ca_file + "\"" : "") +
-               (insecure ? std::string(ca_file ? ", " : "") + "insecure = true" : "") + ").",
-           "For the running appliance to use the same settings, put them in the [sync] "
-           "table of " +
-               (opened->config.path.empty() ? default_config_path() : opened->config.path) + " (" +
-               (ca_file ? "ca_file = \"" + *ca_file + "\"" : "") +
-               (insecure ? std::string(ca_file ? ", " : "") + "insecure = true" : "") + ").");
-  }
-  if (common.json) {
-    nlohmann::json j = {
-        {"type", "enrol"},
-        {"ok", true},
-        {"portal", e.credentials.portal_url},
-        {"portal_name", e.portal_name},
-        {"device_id", e.credentials.device_id},
-        {"stand", {{"id", e.stand.id}, {"name", e.stand.name}, {"place", e.stand.place}}},
-        {"stands", e.stands},
-        {"keys", e.keys},
-        {"sync", report_json(report, after, lang)}};
-    if (!config_note.empty()) j["note"] = config_note;
-    std::fprintf(out, "%s\n", dump(j).c_str());
-  } else {
+
+  // Said before the first round, whose progress follows.
+  if (!common.json) {
     std::fprintf(out, "%s\n",
                  tr(lang,
                     "Inscrit auprès de « " + e.portal_name + " » (" + e.credentials.portal_url +
@@ -536,6 +573,72 @@ int enrol_command(const std::vector<std::string> &args, const std::string &progr
                         (e.stand.place.empty() ? "" : ", " + e.stand.place) +
                         ". Portal keys: " + std::to_string(e.keys) + ".")
                      .c_str());
+    if (!edits.empty() && !config_error) {
+      std::string keys;
+      for (const ConfigEdit &edit : edits) keys += (keys.empty() ? "" : ", ") + edit.key;
+      std::fprintf(out, "%s\n",
+                   tr(lang, "Configuration écrite : " + config_path + " ([sync] " + keys + ").",
+                      "Config written: " + config_path + " ([sync] " + keys + ").")
+                       .c_str());
+    }
+  }
+
+  // The first round at once: the cache fills while the technician is still there.
+  SyncReport report;
+  auto agent = SyncAgent::create(db_path, e.credentials, options.settings, clock);
+  if (agent) {
+    ProgressLine progress(out, lang, ::isatty(::fileno(out)) == 1);
+    report = common.json ? (*agent)->sync_once()
+                         : (*agent)->sync_once([&](const SyncProgress &p) { progress(p); });
+    progress.finish();
+    agent->reset();
+  } else {
+    report.error = agent.error();
+  }
+  const AfterRound after = read_after(db);
+  // What the service needs of the data directory: its own, and nobody else's.
+  if (auto secured = secure_data_dir(data_dir, owner); !secured && !config_error) {
+    config_error = secured.error();
+  }
+  std::string lines;  // what to add by hand when the config could not be written
+  for (const ConfigEdit &edit : edits) lines += "  " + edit.key + " = " + edit.value + "\n";
+  std::string config_problem;
+  if (config_error) {
+    const bool about_config = config_error->code.rfind("config_", 0) == 0;
+    config_problem =
+        about_config
+            ? tr(lang,
+                 "Inscrit, mais la configuration n'a pas pu être écrite : " + config_error->detail +
+                     ". Ajoutez ces lignes à la section [sync] de " + config_path + " :\n" + lines,
+                 "Enrolled, but the config could not be written: " + config_error->detail +
+                     ". Add these lines to the [sync] table of " + config_path + ":\n" + lines)
+            : tr(lang,
+                 "Inscrit, mais le dossier de données n'a pas pu être protégé : " +
+                     config_error->detail + ". Le service ne pourra peut-être pas le lire.",
+                 "Enrolled, but the data directory could not be secured: " + config_error->detail +
+                     ". The service may not be able to read it.");
+  }
+  if (common.json) {
+    nlohmann::json j = {
+        {"type", "enrol"},
+        {"ok", !config_error},
+        {"enrolled", true},
+        {"portal", e.credentials.portal_url},
+        {"portal_name", e.portal_name},
+        {"portal_key", e.portal_key},
+        {"device_id", e.credentials.device_id},
+        {"stand", {{"id", e.stand.id}, {"name", e.stand.name}, {"place", e.stand.place}}},
+        {"stands", e.stands},
+        {"keys", e.keys},
+        {"config", {{"path", config_path}, {"written", !edits.empty() && !config_error}}},
+        {"sync", report_json(report, after, lang)}};
+    if (config_error) {
+      j["error"] = config_error->code;
+      j["message"] = config_problem;
+      j["detail"] = config_error->detail;
+    }
+    std::fprintf(out, "%s\n", dump(j).c_str());
+  } else {
     print_report(out, report, after, lang);
     if (!report.ok) {
       std::fprintf(out, "%s\n",
@@ -546,7 +649,11 @@ int enrol_command(const std::vector<std::string> &args, const std::string &progr
                       "running.")
                        .c_str());
     }
-    if (!config_note.empty()) std::fprintf(out, "%s\n", config_note.c_str());
+  }
+  if (config_error) {
+    std::fprintf(err, "%s: %s", program.c_str(), config_problem.c_str());
+    if (config_problem.back() != '\n') std::fprintf(err, "\n");
+    return kSyncExitFailed;
   }
   return kSyncExitOk;
 }
@@ -576,7 +683,9 @@ std::string sync_commands_usage(const std::string &program, const std::string &c
   if (enrol) {
     u += "  enrol            enrol this appliance with a portal using a one-time code from its\n"
          "                   admin (--code may also be the enrolment QR's URL), then sync once;\n"
-         "                   exit 0 enrolled (the first round's outcome is in the report)\n"
+         "                   exit 0 enrolled (the first round's outcome is in the report);\n"
+         "                   pins the portal's key and writes [sync] portal_key (and ca_file,\n"
+         "                   insecure when given) into the config; exit 1 when that fails\n"
          "  --stand ID       serve this stand among those the code enrols (default: the first)\n"
          "  --name NAME      how the portal's admin sees this appliance (default: host name)\n"
          "  --insecure       allow plain http:// to a portal other than this machine\n"
@@ -630,8 +739,12 @@ Result<std::unique_ptr<SyncAgent>> make_appliance_agent(Appliance &appliance,
     no_agent(credentials.error());
     return credentials.error();
   }
-  // Not enrolled: the appliance works alone (the offline demo), nothing worth a log line.
-  if (!*credentials) return std::unique_ptr<SyncAgent>();
+  // Not enrolled: the appliance works alone (the offline demo), nothing worth a log line;
+  // unless an offline bundle's enrolment is pending: it finishes when the portal is reached.
+  if (!*credentials) {
+    if (!settings.enabled) return std::unique_ptr<SyncAgent>();
+    return make_pending_agent(*appliance.db, appliance.data_dir, settings, clock, why);
+  }
   if (!settings.enabled) {
     if (why) *why = "[sync] enabled = false in the config: no sync with " + **url;
     no_agent(make_error("sync_disabled", "[sync] enabled = false in the config"));

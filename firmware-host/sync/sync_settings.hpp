@@ -21,6 +21,9 @@ struct SyncSettings {
   int connect_timeout_s = 20;
   std::string ca_file;    // extra CA for the portal's certificate (private CAs)
   bool insecure = false;  // allow plain http to a host other than loopback
+  // The portal's identity key (64 hex), written at enrolment; before any enrolment it lets
+  // `comptoir-provision bundle apply` trust a bundle. Empty: none pinned here.
+  std::string portal_key;
   int purge_names_after_days = 30;
   std::size_t page_orders = wire::kDefaultPageOrders;
   std::size_t push_batch = wire::kDefaultPushEvents;

@@ -349,6 +349,9 @@ bool check(Checker &c, const ChangesPage &page, const Path &at) {
           c, page.orders, at.field("orders"), [](const Order &o) { return o.id; }, "id")) {
     return false;
   }
+  if (page.remaining && !check_range(c, at.field("remaining"), *page.remaining, 0, kMaxInt64)) {
+    return false;
+  }
   if (page.keys) {
     if (page.keys->size() > kMaxKeys) return c.fail(at.field("keys"), "too many keys");
     return check_list(
@@ -395,6 +398,12 @@ bool check(Checker &c, const EnrolResponse &response, const Path &at) {
              c, response.keys, at.field("keys"), [](const codes::PortalKey &k) { return k.key_id; },
              "key_id") &&
          check_range(c, at.field("portal_time_ms"), response.portal_time_ms, 0, kMaxInt64);
+}
+
+bool check(Checker &c, const PingResponse &response, const Path &at) {
+  return check_text(c, at.field("portal_name"), response.portal_name, kMaxTextBytes, false) &&
+         check_range(c, at.field("portal_time_ms"), response.portal_time_ms, 0, kMaxInt64) &&
+         check_range(c, at.field("protocol"), response.protocol, 1, 1'000'000);
 }
 
 bool check(Checker &c, const ErrorBody &body, const Path &at) {
@@ -657,6 +666,11 @@ bool read(Checker &c, const json &j, const Path &at, ChangesPage &page) {
     return c.fail(at.field("orders"), "more than " + std::to_string(kMaxPageOrders) + " orders");
   }
   if (!read_array(c, j, at, "orders", page.orders, true, reader<Order>(c))) return false;
+  if (member(c, j, at, "remaining", false) != nullptr) {
+    std::int64_t remaining = 0;
+    if (!read_int(c, j, at, "remaining", remaining)) return false;
+    page.remaining = remaining;
+  }
   if (member(c, j, at, "keys", false) != nullptr) {
     page.keys.emplace();
     return read_array(c, j, at, "keys", *page.keys, true, reader<codes::PortalKey>(c));
@@ -690,12 +704,37 @@ bool read(Checker &c, const json &j, const Path &at, EnrolRequest &request) {
   return read_string(c, j, at, "name", request.name, false);
 }
 
+// The portal's identity key: 64 hex digits (docs/protocol.md, "The portal's identity").
+bool read_public_key(Checker &c, const json &j, const Path &at, std::string_view key,
+                     codes::PublicKey &out) {
+  std::string hex;
+  if (!read_string(c, j, at, key, hex)) return false;
+  const auto bytes = hex.size() == 64 ? codes::from_hex(hex) : std::nullopt;
+  if (!bytes) return c.fail(at.field(key), "must be 64 hex digits");
+  std::copy(bytes->begin(), bytes->end(), out.begin());
+  return true;
+}
+
 bool read(Checker &c, const json &j, const Path &at, EnrolResponse &response) {
   return expect_object(c, j, at) && read_string(c, j, at, "device_id", response.device_id) &&
          read_string(c, j, at, "portal_name", response.portal_name, false) &&
          read_array(c, j, at, "stands", response.stands, true, reader<Stand>(c)) &&
          read_array(c, j, at, "keys", response.keys, true, reader<codes::PortalKey>(c)) &&
-         read_int(c, j, at, "portal_time_ms", response.portal_time_ms);
+         read_int(c, j, at, "portal_time_ms", response.portal_time_ms) &&
+         read_public_key(c, j, at, "portal_key", response.portal_key);
+}
+
+bool read(Checker &c, const json &j, const Path &at, PingResponse &response) {
+  std::int64_t protocol = 0;
+  if (!expect_object(c, j, at) ||
+      !read_string(c, j, at, "portal_name", response.portal_name, false) ||
+      !read_int(c, j, at, "portal_time_ms", response.portal_time_ms) ||
+      !read_int(c, j, at, "protocol", protocol) ||
+      !check_range(c, at.field("protocol"), protocol, 1, 1'000'000)) {
+    return false;
+  }
+  response.protocol = static_cast<int>(protocol);
+  return read_public_key(c, j, at, "portal_key", response.portal_key);
 }
 
 bool read(Checker &c, const json &j, const Path &at, ErrorBody &body) {
@@ -975,6 +1014,7 @@ std::string to_json(const ChangesPage &page) {
           {"products", array_of(page.products)},
           {"orders", array_of(page.orders)}};
   if (page.keys) j["keys"] = array_of(*page.keys);
+  if (page.remaining) j["remaining"] = *page.remaining;
   return dump(j);
 }
 
@@ -995,11 +1035,21 @@ std::string to_json(const EnrolRequest &request) {
 }
 
 std::string to_json(const EnrolResponse &response) {
-  return dump(ojson{{"device_id", response.device_id},
-                    {"portal_name", response.portal_name},
-                    {"stands", array_of(response.stands)},
-                    {"keys", array_of(response.keys)},
-                    {"portal_time_ms", response.portal_time_ms}});
+  return dump(
+      ojson{{"device_id", response.device_id},
+            {"portal_name", response.portal_name},
+            {"stands", array_of(response.stands)},
+            {"keys", array_of(response.keys)},
+            {"portal_time_ms", response.portal_time_ms},
+            {"portal_key", codes::to_hex(response.portal_key.data(), response.portal_key.size())}});
+}
+
+std::string to_json(const PingResponse &response) {
+  return dump(
+      ojson{{"portal_name", response.portal_name},
+            {"portal_time_ms", response.portal_time_ms},
+            {"protocol", response.protocol},
+            {"portal_key", codes::to_hex(response.portal_key.data(), response.portal_key.size())}});
 }
 
 std::string to_json(const ErrorBody &body) {
@@ -1025,6 +1075,9 @@ Result<EnrolResponse> parse_enrol_response(std::string_view json) {
 }
 Result<ErrorBody> parse_error_body(std::string_view json) {
   return parse_value<ErrorBody>(json);
+}
+Result<PingResponse> parse_ping_response(std::string_view json) {
+  return parse_value<PingResponse>(json);
 }
 
 Result<void> validate(const Stand &stand, std::string_view where) {

@@ -97,6 +97,9 @@ struct ChangesPage {
   std::vector<Order> orders;
   // The whole key ring when it changed since the cursor; nullopt when it did not.
   std::optional<std::vector<codes::PortalKey>> keys;
+  // Orders still to come after this page (0 when more is false), for a progress bar; nullopt
+  // when the portal does not say. Never trusted beyond display.
+  std::optional<std::int64_t> remaining;
   bool operator==(const ChangesPage &) const = default;
 };
 
@@ -154,7 +157,22 @@ struct EnrolResponse {
   std::vector<Stand> stands;  // at least one: the stands this device serves
   std::vector<codes::PortalKey> keys;
   std::int64_t portal_time_ms = 0;
+  // The portal's identity key (Ed25519 public key, 64 lowercase hex): it signs offline
+  // bundles. The appliance pins it at enrolment (docs/protocol.md, "Enrolment").
+  codes::PublicKey portal_key{};
   bool operator==(const EnrolResponse &) const = default;
+};
+
+// GET /api/v1/ping: no authentication, nothing personal. For the self-test: the portal is
+// reachable, its clock, and (with GET /api/v1/ping/download?bytes=N, N random bytes of
+// application/octet-stream, N at most kMaxPingBytes) the bandwidth.
+inline constexpr std::size_t kMaxPingBytes = 1024 * 1024;
+struct PingResponse {
+  std::string portal_name;
+  std::int64_t portal_time_ms = 0;
+  int protocol = kProtocolVersion;
+  codes::PublicKey portal_key{};  // the identity key, as in EnrolResponse
+  bool operator==(const PingResponse &) const = default;
 };
 
 // Every non-2xx answer: {"error":"code","message":"a sentence"}; portal_time_ms with
@@ -172,6 +190,7 @@ std::string to_json(const PushResponse &response);
 std::string to_json(const EnrolRequest &request);
 std::string to_json(const EnrolResponse &response);
 std::string to_json(const ErrorBody &body);
+std::string to_json(const PingResponse &response);
 
 Result<ChangesPage> parse_changes_page(std::string_view json);
 Result<PushRequest> parse_push_request(std::string_view json);
@@ -179,6 +198,7 @@ Result<PushResponse> parse_push_response(std::string_view json);
 Result<EnrolRequest> parse_enrol_request(std::string_view json);
 Result<EnrolResponse> parse_enrol_response(std::string_view json);
 Result<ErrorBody> parse_error_body(std::string_view json);
+Result<PingResponse> parse_ping_response(std::string_view json);
 
 // Checks of single values, for the portal's admin commands and imports (the same rules the
 // parsers apply). Error code wire_invalid, detail prefixed with `where`.

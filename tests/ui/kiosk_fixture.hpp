@@ -64,6 +64,14 @@ class RecordingHost final : public ui::KioskHost {
     return tried == *pin;
   }
   void language_changed(Lang lang) override { languages.push_back(lang); }
+  // Enrolment (kiosk_enrol_test.cpp): the portal this appliance is enrolled with, and the
+  // enrolments asked for (request number, QR code's text), answered by the test.
+  std::optional<ui::EnrolledFacts> enrolled;
+  std::vector<std::pair<std::uint64_t, std::string>> enrolments;
+  std::optional<ui::EnrolledFacts> enrolment() override { return enrolled; }
+  void enrol(std::uint64_t request, const std::string &qr) override {
+    enrolments.emplace_back(request, qr);
+  }
 };
 
 struct KioskFixture : ServiceFixture {

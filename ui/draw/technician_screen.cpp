@@ -1,5 +1,6 @@
 // The technician's screen: scanners found and their layouts with what to fix, the
-// appliance's facts, the self-test, and the buttons (self-test, language, lock); see
+// appliance's facts, the self-test, and the buttons (self-test, language, lock); or, while
+// an enrolment is asked about, under way or answered, that alone with its buttons; see
 // screens.hpp.
 #include <algorithm>
 #include <cmath>
@@ -40,6 +41,38 @@ void self_test_row(Flow &f, const SelfTestItem &item) {
   f.pos.y = in.pos.y + t.gap * 0.5f;
 }
 
+// The enrolment's panel across the screen: its icon, title and text, and under way a row
+// of four dots, one lit, moving every half second.
+void enrol_panel(const EnrolPanel &p, const Rect &area) {
+  const Theme &t = theme();
+  const ToneColours c = t.tone(p.tone);
+  begin_scroll("##enrol", area);
+  {
+    const float width = ImGui::GetContentRegionAvail().x;
+    ImDrawList *dl = ImGui::GetWindowDrawList();
+    const ImVec2 origin = ImGui::GetCursorScreenPos();
+    const float r = t.fonts.big->FontSize * 0.6f;
+    icon_badge(dl, p.icon, ImVec2(origin.x + t.pad + r, origin.y + t.pad + r), r, p.tone);
+    const float indent = t.pad * 2 + r * 2;
+    Flow f{ImVec2(origin.x + indent, origin.y + t.pad), width - indent - t.pad};
+    // On one line when it can be: a portal's host:port is never broken at a dot.
+    f.text(fit(p.title, f.width, {t.fonts.big, t.fonts.bold}), c.ink, p.title);
+    f.space(t.gap);
+    f.text(t.fonts.body, t.text, p.text);
+    if (p.busy_step >= 0) {
+      f.space(t.gap);
+      const Rect dots = f.take(t.fonts.body->FontSize);
+      const float d = t.fonts.body->FontSize * 0.3f;
+      for (int i = 0; i < 4; ++i) {
+        const ImVec2 at(dots.min.x + d + static_cast<float>(i) * d * 3.5f, dots.min.y + d * 1.5f);
+        dl->AddCircleFilled(at, i == p.busy_step ? d : d * 0.6f,
+                            i == p.busy_step ? c.ink : t.muted);
+      }
+    }
+  }
+  end_scroll();
+}
+
 }  // namespace
 
 void draw_technician(const TechnicianView &v, std::vector<Action> &out) {
@@ -50,6 +83,10 @@ void draw_technician(const TechnicianView &v, std::vector<Action> &out) {
     button_row(v.buttons, Rect{ImVec2(area.min.x, area.max.y - buttons_h), area.max}, out);
   }
   const float bottom = area.max.y - buttons_h - (buttons_h > 0 ? t.gap : 0.0f);
+  if (v.enrol) {
+    enrol_panel(*v.enrol, Rect{area.min, ImVec2(area.max.x, bottom)});
+    return;
+  }
   const float col_w = std::floor((area.w() - t.pad) / 2);
 
   // Left: the devices, then the facts (version, data directory, config...).
@@ -57,6 +94,11 @@ void draw_technician(const TechnicianView &v, std::vector<Action> &out) {
   {
     const float width = ImGui::GetContentRegionAvail().x;
     Flow f{ImGui::GetCursorScreenPos(), width};
+    if (!v.enrolment.empty()) {
+      f.notice(v.enrolment_tone, v.enrolment_tone == Tone::good ? Icon::check : Icon::warning,
+               v.enrolment, t.fonts.bold);
+      f.space(t.gap * 0.5f);
+    }
     for (const auto &d : v.devices) device_row(f, d);
     if (v.devices.empty()) f.notice(Tone::warning, Icon::warning, v.devices_empty);
     f.space(t.gap);

@@ -93,7 +93,7 @@ TEST_CASE("a scan from a reader is answered with its device, and a notice tells 
   run.write_stdin(f.code("cancelled").code + "\n");
   run.close_stdin();
 
-  session.run(run.in[0], run.out, HeadlessEvents{&queue, -1, true, {}});
+  session.run(run.in[0], run.out, HeadlessEvents{&queue, -1, true, {}, {}});
   const std::vector<json> lines = run.lines();
   REQUIRE(lines.size() == 3);
   // Scanner input is served first when both are waiting.
@@ -132,7 +132,7 @@ TEST_CASE(
     queue.scan(scan_from(f.code("not_ready").code));
     stopped = true;
   };
-  session.run(run.in[0], run.out, HeadlessEvents{&queue, run.stop[0], false, stop_readers});
+  session.run(run.in[0], run.out, HeadlessEvents{&queue, run.stop[0], false, stop_readers, {}});
   reader.join();
   const std::vector<json> lines = run.lines();
   REQUIRE(lines.size() == 3);

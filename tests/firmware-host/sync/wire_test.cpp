@@ -371,7 +371,8 @@ TEST_CASE("the protocol document's examples parse") {
  "keys": [{"key_id": 1, "public_key": ")" +
       key_hex + R"(", "valid_from": 1760000000,
            "valid_until": 1800000000}],
- "portal_time_ms": 1763900000000})");
+ "portal_time_ms": 1763900000000, "portal_key": ")" +
+      key_hex + R"("})");
   REQUIRE(enrolled.ok());
   auto error = wire::parse_error_body(
       R"({"error": "clock_skew", "message": "a sentence for the technician", "portal_time_ms": 0})");
