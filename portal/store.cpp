@@ -1196,8 +1196,10 @@ Result<wire::EnrolResponse> Store::enrol(const wire::EnrolRequest &request, std:
   }
   db::Transaction t(conn_);
   if (!t.began()) return begin_error(t);
-  db::Statement s =
-      prep(conn_, "SELECT stands, expires_ms, used_ms FROM enrolment_codes WHERE code_hash = ?");
+  db::Statement s = prep(conn_,
+                         "SELECT c.stands, c.expires_ms, c.used_ms, c.device_id, d.public_key, "
+                         "d.revoked_ms FROM enrolment_codes c LEFT JOIN devices d "
+                         "ON d.id = c.device_id WHERE c.code_hash = ?");
   if (!s.valid()) return prepare_error(conn_, "enrolment_codes");
   s.bind(1, hash);
   const int rc = s.step();
@@ -1206,36 +1208,42 @@ Result<wire::EnrolResponse> Store::enrol(const wire::EnrolRequest &request, std:
   const std::vector<std::int64_t> stand_ids = split_ids(s.text(0));
   const std::int64_t expires_ms = s.int64(1);
   const bool used = !s.is_null(2);
+  const std::string device_key = hex(request.device_key.data(), request.device_key.size());
+  // The device the code enrolled asking again with the same key, while the code is valid:
+  // its first answer was lost (an appliance finishing an offline bundle's enrolment keeps
+  // its key pair for that). It gets the same grant; anyone else gets code_used.
+  const bool replay = used && !s.is_null(3) && !s.is_null(4) && s.text(4) == device_key &&
+                      s.is_null(5) && now_ms < expires_ms;
+  wire::EnrolResponse out;
+  if (replay) out.device_id = s.text(3);
   s.reset();
-  if (used) return fail("code_used", "this enrolment code was used already");
+  if (used && !replay) return fail("code_used", "this enrolment code was used already");
   if (now_ms >= expires_ms) return fail("code_expired", "this enrolment code has expired");
 
-  auto next = meta_int(conn_, "next_device");
-  if (!next) return next.error();
-  wire::EnrolResponse out;
-  out.device_id = "dev-" + std::to_string(*next);
-  if (auto r = set_meta(conn_, "next_device", *next + 1); !r) return r.error();
-  db::Statement dev = prep(conn_,
-                           "INSERT INTO devices(id, public_key, name, enrolled_ms) "
-                           "VALUES (?, ?, ?, ?)");
-  if (!dev.valid()) return prepare_error(conn_, "devices");
-  dev.bind(1, out.device_id)
-      .bind(2, hex(request.device_key.data(), request.device_key.size()))
-      .bind(3, request.name)
-      .bind(4, now_ms);
-  if (auto r = dev.run(); !r) return r.error();
-  db::Statement ds = prep(conn_, "INSERT INTO device_stands(device_id, stand_id) VALUES (?, ?)");
-  if (!ds.valid()) return prepare_error(conn_, "device_stands");
-  for (auto id : stand_ids) {
-    ds.bind(1, out.device_id).bind(2, id);
-    if (auto r = ds.run(); !r) return r.error();
+  if (!replay) {
+    auto next = meta_int(conn_, "next_device");
+    if (!next) return next.error();
+    out.device_id = "dev-" + std::to_string(*next);
+    if (auto r = set_meta(conn_, "next_device", *next + 1); !r) return r.error();
+    db::Statement dev = prep(conn_,
+                             "INSERT INTO devices(id, public_key, name, enrolled_ms) "
+                             "VALUES (?, ?, ?, ?)");
+    if (!dev.valid()) return prepare_error(conn_, "devices");
+    dev.bind(1, out.device_id).bind(2, device_key).bind(3, request.name).bind(4, now_ms);
+    if (auto r = dev.run(); !r) return r.error();
+    db::Statement ds = prep(conn_, "INSERT INTO device_stands(device_id, stand_id) VALUES (?, ?)");
+    if (!ds.valid()) return prepare_error(conn_, "device_stands");
+    for (auto id : stand_ids) {
+      ds.bind(1, out.device_id).bind(2, id);
+      if (auto r = ds.run(); !r) return r.error();
+    }
+    db::Statement mark = prep(conn_,
+                              "UPDATE enrolment_codes SET used_ms = ?, device_id = ? "
+                              "WHERE code_hash = ?");
+    if (!mark.valid()) return prepare_error(conn_, "enrolment_codes");
+    mark.bind(1, now_ms).bind(2, out.device_id).bind(3, hash);
+    if (auto r = mark.run(); !r) return r.error();
   }
-  db::Statement mark = prep(conn_,
-                            "UPDATE enrolment_codes SET used_ms = ?, device_id = ? "
-                            "WHERE code_hash = ?");
-  if (!mark.valid()) return prepare_error(conn_, "enrolment_codes");
-  mark.bind(1, now_ms).bind(2, out.device_id).bind(3, hash);
-  if (auto r = mark.run(); !r) return r.error();
 
   auto name = portal_name();
   if (!name) return name.error();

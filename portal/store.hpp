@@ -149,7 +149,9 @@ class Store {
   Result<DemoSummary> store_demo(const sync::DemoRegion &region, std::int64_t now_ms);
 
   // ---- protocol ----------------------------------------------------------------------
-  // Errors not_found (unknown code), code_used, code_expired.
+  // Errors not_found (unknown code), code_used, code_expired. The same code with the same
+  // device key again, while the code is valid and the device not revoked, gets the same
+  // grant (same device id): the device's first answer was lost.
   Result<wire::EnrolResponse> enrol(const wire::EnrolRequest &request, std::int64_t now_ms);
   // Error unknown_device. A revoked device is returned (the caller answers 403).
   Result<Device> find_device(std::string_view id);

@@ -1,7 +1,8 @@
 // `comptoir-provision bundle apply FILE`: see provisioning/commands.hpp and
 // sync/bundle_apply.hpp. Every refusal comes before anything is written: the file, its
 // signature and trust, its fit with this appliance and the config it carries are checked
-// first; then the cache is written in one transaction, the config file before its commit.
+// first; then the cache is written in one transaction, the config file before its commit
+// (and put back as it was if the commit fails).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "bundle_config.hpp"
 #include "commands.hpp"
 #include "db/database.hpp"
 #include "db/sqlite.hpp"
@@ -96,52 +98,29 @@ Result<std::string> read_bundle_file(const std::string &path) {
   return data;
 }
 
-// `text` as the whole file at `path`: a temporary file beside it, fsync, rename, fsync of
-// the directory. Mode 0640 (secure_config_file sets the owner).
-Result<void> replace_file(const std::string &path, const std::string &text) {
-  const std::string tmp = path + ".tmp";
-  auto failed = [&](const std::string &what) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    return make_error("config_unwritable", what + ": " + std::strerror(e));
-  };
-  ::unlink(tmp.c_str());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0640);
-  if (fd < 0) return failed(tmp);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int e = errno;
-      ::close(fd);
-      errno = e;
-      return failed(tmp);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fchmod(fd, 0640) != 0 || ::fsync(fd) != 0) {
-    const int e = errno;
-    ::close(fd);
-    errno = e;
-    return failed(tmp);
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return failed(path);
-  const auto slash = path.rfind('/');
-  const std::string dir =
-      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return {};
-}
-
 bool exists(const std::string &path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
+}
+
+// The cache did not commit after the config file was written: the file is put back (its
+// bytes, mode and owner, or removed when it was new) so that the refusal's "nothing was
+// changed" holds; when even that fails, the refusal says which file was left changed.
+Error commit_failed(Error error, const ConfigFileBackup &backup, std::FILE *err, Lang lang) {
+  if (auto restored = restore_config_file(backup); !restored) {
+    std::fprintf(
+        err, "%s: %s\n", kProgram,
+        tr(lang,
+           "ATTENTION : le fichier de configuration " + backup.path +
+               " n'a pas pu être remis comme avant (" + restored.error().detail +
+               ") : il contient la configuration du paquet ; remettez-le à la main.",
+           "WARNING: the config file " + backup.path + " could not be put back as it was (" +
+               restored.error().detail + "): it holds the bundle's config; put it back by hand.")
+            .c_str());
+    error.detail += (error.detail.empty() ? "" : "; ") + std::string("the config file ") +
+                    backup.path + " was left changed";
+  }
+  return error;
 }
 
 struct Options {
@@ -201,6 +180,10 @@ int run_bundle_command(const std::vector<std::string> &args, std::FILE *out, std
   const std::string data_dir = o.data_dir.value_or(config->data_dir.value_or(default_data_dir()));
   auto fail = [&](const Error &e) { return refuse(out, err, o.json, e, lang); };
 
+  // A directory that is not Comptoir's own (a home, /) is refused before anything else.
+  if (auto dedicated = check_data_dir_dedicated(data_dir, service_owner()); !dedicated) {
+    return fail(dedicated.error());
+  }
   auto file = read_bundle_file(o.file);
   if (!file) return fail(file.error());
 
@@ -243,22 +226,25 @@ int run_bundle_command(const std::vector<std::string> &args, std::FILE *out, std
   SystemClock clock;
   auto bundle = sync::read_bundle(*file, *trust, clock.wall_ms());
   if (!bundle) return fail(bundle.error());
+  // [sync] insecure stays this appliance's even under a bundle's config (bundle_config.hpp).
+  state->insecure = config->sync.insecure;
   if (auto fits = sync::check_bundle_fits(*bundle, *state); !fits) return fail(fits.error());
 
-  // The config as it will be written, checked before anything is: the bundle's own (its
-  // admin's) as the base when it carries one, else the file here; the key pinned in both.
+  // The config as it will be written, checked before anything is. A bundle that carries one
+  // replaces the file with it (its admin's config wins), keeping what only this appliance
+  // knows: data_dir, [sync] ca_file and insecure (bundle_config.hpp). Else the file here
+  // stays, the key pinned in it.
   const std::string key_hex = codes::to_hex(bundle->portal_key.data(), bundle->portal_key.size());
   const std::vector<ConfigEdit> edits = {{"sync", "portal_key", toml_string(key_hex)}};
   std::optional<std::string> bundle_config;
   if (!bundle->config_toml.empty()) {
-    auto text = edit_config_text(bundle->config_toml, edits);
-    if (!text) {
-      return fail(make_error("bundle_invalid",
-                             "the config the bundle carries does not read (" + text.error().detail +
-                                 "); nothing was changed; tell the portal's admin"));
-    }
+    auto text = bundle_config_text(bundle->config_toml, *config, data_dir, key_hex);
+    if (!text) return fail(text.error());
     bundle_config = std::move(*text);
   }
+  // The file as it is, to put back if the cache does not commit after it was written.
+  auto backup = back_up_config_file(config_path);
+  if (!backup) return fail(backup.error());
 
   if (!database) {
     if (auto l = take_lock(); !l) return fail(l.error());
@@ -273,11 +259,12 @@ int run_bundle_command(const std::vector<std::string> &args, std::FILE *out, std
     auto written = sync::write_bundle_in_transaction(*database, *bundle, *state);
     if (!written) return fail(written.error());
     applied = std::move(*written);
-    // The config before the commit: if it cannot be written, the cache is rolled back.
-    auto config_written = bundle_config ? replace_file(config_path, *bundle_config)
+    // The config before the commit: if it cannot be written, the cache is rolled back; if
+    // the commit fails after it was, the file is put back as it was.
+    auto config_written = bundle_config ? replace_config_file(config_path, *bundle_config)
                                         : update_config_file(config_path, edits);
     if (!config_written) return fail(config_written.error());
-    if (auto c = tx.commit(); !c) return fail(c.error());
+    if (auto c = tx.commit(); !c) return fail(commit_failed(c.error(), *backup, err, lang));
   }
   database.reset();
   // Root provisioning for the service user: its data directory and its config.

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -23,7 +24,9 @@
 #include "demo_data.hpp"
 #include "runtime/appliance.hpp"
 #include "runtime/clock.hpp"
+#include "runtime/config.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/service_user.hpp"
 #include "runtime/technician_pin.hpp"
 #include "sync/sync_commands.hpp"
 
@@ -31,7 +34,7 @@ namespace {
 
 constexpr const char *kUsage =
     "Usage: comptoir-provision demo [--data DIR] [--orders N] [--seed N] [--quiet]\n"
-    "       comptoir-provision set-pin [--data DIR] [< file-with-the-PIN]\n"
+    "       comptoir-provision set-pin [--data DIR] [--config FILE] [< file-with-the-PIN]\n"
     "       comptoir-provision enrol --portal URL --code CODE [--stand ID] [--name NAME]\n"
     "                [--insecure] [--ca-file FILE] [--force] [--data DIR] [--config FILE]\n"
     "                [--format json|text] [--lang fr|en]\n"
@@ -42,8 +45,10 @@ constexpr const char *kUsage =
     "              the technician PIN is 1234\n"
     "  --orders N  number of orders (default 240, at least 20)\n"
     "  set-pin     read the technician PIN (4 to 8 digits) from the first line of stdin\n"
-    "              and store its hash in the data directory's cache; on a terminal it\n"
-    "              is asked for twice and not shown\n"
+    "              and store its hash in the data directory's cache (made when there is\n"
+    "              none yet, so the PIN can be set before enrolling); on a terminal it is\n"
+    "              asked for twice and not shown. The data directory: --data, else the\n"
+    "              config's data_dir (--config FILE, else /etc/comptoir/comptoir.toml)\n"
     "  enrol       enrol the appliance with its regional portal using a one-time code from\n"
     "              the portal's admin, then sync once (as `comptoir enrol`; see\n"
     "              comptoir-provision enrol --help)\n";
@@ -262,13 +267,17 @@ comptoir::Result<std::string> pin_from_terminal() {
 }
 
 // The PIN comes on stdin, not the command line, so it stays out of the shell history and
-// of `ps`: typed at the terminal (twice, unseen) or piped in (its first line).
+// of `ps`: typed at the terminal (twice, unseen) or piped in (its first line). On a fresh
+// appliance the cache is made here (no stand yet: the kiosk starts on it and enrolment fills
+// it), so the technician can set the PIN before enrolling at the kiosk.
 int set_pin(int argc, char **argv) {
-  std::string data_dir = comptoir::default_data_dir();
+  std::optional<std::string> data_arg, config_arg;
   for (int i = 2; i < argc; ++i) {
     const std::string_view a = argv[i];
     if (a == "--data" && i + 1 < argc) {
-      data_dir = argv[++i];
+      data_arg = argv[++i];
+    } else if (a == "--config" && i + 1 < argc) {
+      config_arg = argv[++i];
     } else {
       return usage_error("unknown or incomplete option: " + std::string(a));
     }
@@ -279,13 +288,31 @@ int set_pin(int argc, char **argv) {
                  comptoir::error_message(e, comptoir::Lang::en).c_str());
     return 1;
   };
+  // The data directory as the other commands find it: --data, else the config's data_dir.
+  std::string data_dir;
+  if (data_arg) {
+    data_dir = *data_arg;
+  } else {
+    auto config = comptoir::load_config(config_arg.value_or(comptoir::default_config_path()),
+                                        config_arg.has_value());
+    if (!config) return fail(config.error());
+    data_dir = config->data_dir.value_or(comptoir::default_data_dir());
+  }
+  // Checked before asking, so nobody types a PIN twice to learn that.
+  const auto owner = comptoir::service_owner();
+  if (auto r = comptoir::check_data_dir_dedicated(data_dir, owner); !r) return fail(r.error());
   const std::string db_path = data_dir + "/" + comptoir::db::Database::kFileName;
   auto lock = comptoir::DataDirLock::acquire(data_dir);
   if (!lock) return fail(lock.error());
-  // Only an appliance already provisioned (or a demo) gets a PIN: no new empty cache here.
-  // Checked before asking, so nobody types a PIN twice to learn that.
-  auto database = comptoir::db::Database::open(db_path, {.create = false});
-  if (!database) return fail(database.error());
+  // An existing cache is opened first (one made by a newer Comptoir, or not a Comptoir
+  // database, is refused before the question); a new one only once the PIN is a valid one.
+  struct stat st {};
+  std::unique_ptr<comptoir::db::Database> database;
+  if (::lstat(db_path.c_str(), &st) == 0) {
+    auto opened = comptoir::db::Database::open(db_path, {.create = false});
+    if (!opened) return fail(opened.error());
+    database = std::move(*opened);
+  }
   std::string pin;
   if (::isatty(STDIN_FILENO) != 0) {
     auto typed = pin_from_terminal();
@@ -295,7 +322,25 @@ int set_pin(int argc, char **argv) {
     std::getline(std::cin, pin);
   }
   if (!pin.empty() && pin.back() == '\r') pin.pop_back();
-  if (auto r = comptoir::set_technician_pin(**database, pin); !r) return fail(r.error());
+  const bool made = !database;
+  if (made) {
+    auto opened = comptoir::db::Database::open(db_path);
+    if (!opened) return fail(opened.error());
+    database = std::move(*opened);
+  }
+  if (auto r = comptoir::set_technician_pin(*database, pin); !r) {
+    // A refused PIN leaves no new empty cache behind.
+    database.reset();
+    if (made) {
+      for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
+        ::unlink((db_path + suffix).c_str());
+      }
+    }
+    return fail(r.error());
+  }
+  database.reset();
+  // Root provisioning for the service user: the cache is its.
+  if (auto r = comptoir::secure_data_dir(data_dir, owner); !r) return fail(r.error());
   std::printf(
       "Code PIN technicien enregistré dans %s : il ouvre l'écran technicien du kiosque.\n"
       "Technician PIN saved in %s: it opens the kiosk's technician screen.\n",

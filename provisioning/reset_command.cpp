@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "commands.hpp"
 #include "db/database.hpp"
@@ -21,20 +22,16 @@
 #include "runtime/config.hpp"
 #include "runtime/config_writer.hpp"
 #include "runtime/messages.hpp"
+#include "runtime/service_user.hpp"
 #include "sync/sync_agent.hpp"
 
 namespace comptoir::provisioning {
 namespace {
 
-// What Comptoir makes in a data directory: the cache and its side files, the device's key
-// (and the temporary file it is written through), the demo's files and the lock (last).
-std::vector<std::string> known_files() {
-  const std::string db = db::Database::kFileName;
-  const std::string key = sync::kDeviceKeyFile;
-  return {
-      db,           db + "-wal",       db + "-shm",      db + "-journal",        key,
-      key + ".tmp", "demo-codes.json", "demo-codes.tsv", "demo-portal-key.json", "comptoir.lock"};
-}
+// What Comptoir makes in a data directory (runtime/service_user.hpp), the lock last.
+static_assert(std::string_view(kDataDirFiles.front()) == db::Database::kFileName);
+static_assert(std::string_view(kDataDirFiles[4]) == sync::kDeviceKeyFile);
+static_assert(std::string_view(kDataDirFiles.back()) == "comptoir.lock");
 
 struct Say {
   std::optional<Lang> lang;
@@ -54,6 +51,15 @@ int usage_error(std::FILE *err, const std::string &message) {
 bool exists(const std::string &path) {
   struct stat st {};
   return ::lstat(path.c_str(), &st) == 0;
+}
+
+// Where a symbolic link points, as written in it.
+std::string link_target(const std::string &path) {
+  std::string target(4096, '\0');
+  const ssize_t n = ::readlink(path.c_str(), target.data(), target.size());
+  if (n < 0) return std::string("? (") + std::strerror(errno) + ")";
+  target.resize(static_cast<std::size_t>(n));
+  return target;
 }
 
 // Handovers still in the outbox; an error when the database cannot say.
@@ -120,10 +126,31 @@ int run_reset_command(const std::vector<std::string> &args, std::FILE *out, std:
   const std::string data_dir = data_arg ? *data_arg : config->data_dir.value_or(default_data_dir());
   const std::string db_path = data_dir + "/" + db::Database::kFileName;
 
-  // One writer per data directory: a running kiosk or headless keeps its files open.
-  std::unique_ptr<DataDirLock> lock;
+  // A directory with none of Comptoir's files is not the appliance's (a mistyped --data, or
+  // a config that names another data_dir): nothing to reset there, and saying "done" would
+  // leave the real one as it was.
   struct stat st {};
   const bool have_dir = ::stat(data_dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  const bool any_ours =
+      have_dir && std::any_of(kDataDirFiles.begin(), kDataDirFiles.end(),
+                              [&](const char *name) { return exists(data_dir + "/" + name); });
+  if (!any_ours) {
+    const std::string where = config ? config->path : std::string();
+    const std::string hint_fr = where.empty()
+                                    ? std::string(" avec --data DOSSIER")
+                                    : " avec --data DOSSIER, ou vérifiez data_dir dans " + where;
+    const std::string hint_en = where.empty() ? std::string(" with --data DIR")
+                                              : " with --data DIR, or check data_dir in " + where;
+    complain("comptoir-provision: aucun fichier de Comptoir dans " + data_dir +
+                 " : rien n'a été effacé. Indiquez le dossier de données de l'appareil" + hint_fr +
+                 ".",
+             "comptoir-provision: no Comptoir file in " + data_dir +
+                 ": nothing was removed. Name the appliance's data directory" + hint_en + ".");
+    return 1;
+  }
+
+  // One writer per data directory: a running kiosk or headless keeps its files open.
+  std::unique_ptr<DataDirLock> lock;
   if (have_dir) {
     auto locked = DataDirLock::acquire(data_dir);
     if (!locked) {
@@ -196,9 +223,19 @@ int run_reset_command(const std::vector<std::string> &args, std::FILE *out, std:
 
   std::vector<std::string> removed, problems;
   if (have_dir) {
-    for (const std::string &name : known_files()) {
+    for (const char *name : kDataDirFiles) {
       const std::string path = data_dir + "/" + name;
-      if (!exists(path)) continue;
+      struct stat entry {};
+      if (::lstat(path.c_str(), &entry) != 0) continue;
+      if (S_ISLNK(entry.st_mode)) {
+        // Removing the link would leave what it points to (the cache, the key) where it is,
+        // and say it was removed: a person decides.
+        problems.push_back(
+            path + " is a symbolic link to " + link_target(path) +
+            ": neither was removed. Remove what it points to if it is this appliance's, then "
+            "the link.");
+        continue;
+      }
       if (::unlink(path.c_str()) == 0) {
         removed.push_back(path);
       } else {
@@ -240,7 +277,9 @@ int run_reset_command(const std::vector<std::string> &args, std::FILE *out, std:
     if (DIR *d = ::opendir(data_dir.c_str()); d != nullptr) {
       while (const dirent *e = ::readdir(d)) {
         const std::string name = e->d_name;
-        if (name != "." && name != "..") left.push_back(name);
+        const bool ours = std::find(kDataDirFiles.begin(), kDataDirFiles.end(), name) !=
+                          kDataDirFiles.end();  // a link reported above
+        if (name != "." && name != ".." && !ours) left.push_back(name);
       }
       ::closedir(d);
     }
@@ -248,10 +287,6 @@ int run_reset_command(const std::vector<std::string> &args, std::FILE *out, std:
   }
 
   for (const std::string &p : removed) say("effacé : " + p, "removed: " + p);
-  if (removed.empty()) {
-    say("Aucun fichier de Comptoir dans " + data_dir + ".",
-        "No Comptoir file in " + data_dir + ".");
-  }
   for (const std::string &k : config_keys) {
     say("retiré de " + config->path + " : " + k, "removed from " + config->path + ": " + k);
   }

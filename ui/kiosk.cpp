@@ -680,6 +680,8 @@ void Kiosk::do_pin(std::string pin) {
     state_.pin_failures = 0;
     state_.pin_lockouts = 0;
     state_.pin_error.clear();
+    // As it is now: a sync agent may have enrolled it, or a bundle left its enrolment pending.
+    if (state_.enrolment.phase != Enrolment::Phase::running) state_.enrolled = host_.enrolment();
     go(Screen::technician);
   } else if (++state_.pin_failures >= kPinFailuresAllowed) {
     // 60 s, 2 min, 4 min... up to an hour: a few guesses an hour at most, however long
@@ -737,9 +739,11 @@ bool Kiosk::enrolment_code(std::string_view text, std::string_view source) {
   e.host = host_of(qr->first);
   e.qr = std::string(text);
   if (state_.enrolled) {
-    // Re-enrolling throws away this appliance's identity: not from a screen.
+    // Re-enrolling throws away this appliance's identity: not from a screen. A bundle's
+    // enrolment under way would be refused only after the portal used the code.
     e.phase = Enrolment::Phase::failed;
-    e.error = make_error("already_enrolled", state_.enrolled->portal_url);
+    e.error = make_error(state_.enrolled->pending ? "enrolment_pending" : "already_enrolled",
+                         state_.enrolled->portal_url);
     host_.feedback(false);
   } else {
     e.phase = Enrolment::Phase::confirm;

@@ -45,6 +45,9 @@ struct EnrolledFacts {
   // Something that did not stop the enrolment but the technician should know (the config
   // file could not be written): a sentence, or "".
   std::string warning;
+  // An offline bundle's enrolment waits for the portal: no credentials yet, but nothing to
+  // enrol from the screen either (it finishes by itself when the portal is reached).
+  bool pending = false;
 };
 
 // Enrolment from the technician screen: the portal's enrolment QR scanned there asks for a

@@ -413,17 +413,26 @@ class AppHost final : public KioskHost {
 
   // Enrolled when the data directory holds the credentials (as check_not_enrolled says; a
   // key file that cannot be read counts: it is not overwritten from a screen either).
+  // Pending when an offline bundle left its code (or a sync agent already runs without
+  // credentials): its agent finishes the enrolment when it reaches the portal, so the screen
+  // must not offer another one.
   std::optional<EnrolledFacts> enrolment() override {
-    auto url = db_.setting(db::kSettingPortalUrl);
-    if (!url || !*url || (*url)->empty()) return std::nullopt;
-    auto credentials = sync::load_credentials(args_.data_dir, **url);
-    if (credentials && !*credentials) return std::nullopt;
-    EnrolledFacts facts;
-    facts.portal_url = **url;
     auto text = [this](const char *key) {
       auto v = db_.setting(key);
       return v && *v ? **v : std::string();
     };
+    const std::string url = text(db::kSettingPortalUrl);
+    bool enrolled = false;
+    if (!url.empty()) {
+      auto credentials = sync::load_credentials(args_.data_dir, url);
+      enrolled = !credentials || *credentials;
+    }
+    const bool pending =
+        !enrolled && (agent_running_ || !text(db::kSettingPendingEnrolCode).empty());
+    if (!enrolled && !pending) return std::nullopt;
+    EnrolledFacts facts;
+    facts.portal_url = url;
+    facts.pending = pending;
     facts.portal_name = text(db::kSettingPortalName);
     facts.device_id = text(kSettingDevice);
     const std::string stand = text(kSettingStand);
@@ -439,6 +448,17 @@ class AppHost final : public KioskHost {
     sync::EnrolOptions options;
     options.code = qr;
     options.settings = args_.config.sync;
+    // What can be refused here is refused before the code is sent (and used up).
+    if (auto refused = refuse_locally(options); !refused) {
+      std::function<void()> wake;
+      {
+        std::lock_guard lock(mutex_);
+        enrol_answers_.push_back(EnrolAnswer{request, refused.error()});
+        wake = wake_;
+      }
+      if (wake) wake();
+      return;
+    }
     std::lock_guard lock(mutex_);
     enrol_threads_.emplace_back([this, request, options = std::move(options)] {
       EnrolAnswer answer{request, sync::request_enrolment(options)};
@@ -465,7 +485,21 @@ class AppHost final : public KioskHost {
 
   bool sound_wanted() const { return args_.config.sound && args_.sound; }
 
+  // A sync agent runs (enrolled, or finishing a bundle's enrolment). UI thread.
+  void set_agent_running(bool running) { agent_running_ = running; }
+
  private:
+  // The refusals that need no portal: a bundle's enrolment pending, already enrolled, a QR
+  // code that holds no usable URL or code. UI thread (db_ is its connection).
+  Result<void> refuse_locally(const sync::EnrolOptions &options) {
+    if (auto facts = enrolment(); facts && facts->pending) {
+      return make_error("enrolment_pending", facts->portal_url);
+    }
+    if (auto r = sync::check_not_enrolled(db_, args_.data_dir, options); !r) return r.error();
+    if (auto r = sync::check_enrol_options(options); !r) return r.error();
+    return {};
+  }
+
   // With mutex_ held.
   void start_check() {
     if (check_thread_.joinable()) check_thread_.join();  // the last one has finished
@@ -500,7 +534,19 @@ class AppHost final : public KioskHost {
   std::thread check_thread_;
   std::vector<std::thread> enrol_threads_;
   std::deque<EnrolAnswer> enrol_answers_;
+  bool agent_running_ = false;  // UI thread only
 };
+
+// Whether this process may write the config file: the file itself, or its directory when it
+// does not exist yet (access(2) also says no on a read-only mount, as ProtectSystem=full
+// makes /etc for the kiosk's service).
+bool config_writable(const std::string &path) {
+  if (::access(path.c_str(), W_OK) == 0) return true;
+  if (errno != ENOENT) return false;
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  return ::access(dir.c_str(), W_OK) == 0;
+}
 
 // Why there is no display, from the environment, in French and English.
 struct NoDisplayReason {
@@ -823,6 +869,7 @@ int run_kiosk(const KioskArgs &args) {
     if (!sync_why.empty()) std::fprintf(stderr, "comptoir: sync: %s\n", sync_why.c_str());
     agent_owner = std::move(*agent);
     sync_agent = agent_owner.get();
+    host.set_agent_running(sync_agent != nullptr);
     if (sync_agent == nullptr) return;
     PickupService *core = service;
     core->set_on_event([a = sync_agent] { a->notify(); });
@@ -836,10 +883,22 @@ int run_kiosk(const KioskArgs &args) {
 
   // The portal's yes to an enrolment from the technician screen, written here on the UI
   // thread, whose connection the core uses: the identity, settings, stands and keys
-  // (write_enrolment), the portal's identity key pinned (database, then the config file), a
-  // core for the new stand and device, and the agent, whose first round pulls the orders.
+  // (write_enrolment), the portal's identity key pinned (database, then the config file
+  // when this process may write it), a core for the new stand and device, and the agent,
+  // whose first round pulls the orders. Checked first as `comptoir enrol` does: not enrolled
+  // meanwhile, and the portal the one pinned here (database, else [sync] portal_key).
   auto finish_enrolment = [&](const sync::EnrolGrant &grant) -> Result<EnrolledFacts> {
-    if (sync_agent != nullptr) return make_error("already_enrolled", appliance->data_dir);
+    if (sync_agent != nullptr) {
+      auto now = host.enrolment();
+      return make_error(now && now->pending ? "enrolment_pending" : "already_enrolled",
+                        appliance->data_dir);
+    }
+    sync::EnrolOptions checks;
+    checks.settings = args.config.sync;
+    if (auto r = sync::check_not_enrolled(*appliance->db, appliance->data_dir, checks); !r) {
+      return r.error();
+    }
+    if (auto r = sync::check_portal_key(&*appliance->db, checks, grant); !r) return r.error();
     auto written = sync::write_enrolment(*appliance->db, appliance->data_dir, grant, clock);
     if (!written) return written.error();
     EnrolledFacts facts;
@@ -854,7 +913,15 @@ int run_kiosk(const KioskArgs &args) {
       if (auto r = appliance->db->set_setting(db::kSettingPortalKey, hex); !r) return r.error();
       const std::string config =
           args.config.path.empty() ? default_config_path() : args.config.path;
-      if (auto r = update_config_file(config, {{"sync", "portal_key", toml_string(hex)}}); !r) {
+      if (!config_writable(config)) {
+        // The packaged kiosk (user comptoir, /etc read-only) never can: the database's pin is
+        // what bundles are checked against first, so there is nothing to warn about.
+        std::fprintf(stderr,
+                     "comptoir: enrolment: portal key pinned in the database (%s is not "
+                     "writable by this user: left as is)\n",
+                     config.c_str());
+      } else if (auto r = update_config_file(config, {{"sync", "portal_key", toml_string(hex)}});
+                 !r) {
         // The database holds the pin, which is what bundles are checked against first.
         std::fprintf(stderr, "comptoir: enrolment: [sync] portal_key not written: %s (%s)\n",
                      error_message(r.error(), args.lang).c_str(), r.error().detail.c_str());

@@ -804,6 +804,12 @@ namespace {
 // The enrolment's sentence for an error: the kiosk's own for already_enrolled (re-enrolment
 // is a command-line job), the enrolment's wording of the rest (nothing was changed).
 std::string enrol_error_text(const Error &e, const KioskState &state) {
+  if (e.code == "enrolment_pending") {
+    return subst(tr("Enrolment pending from a bundle (%s): it finishes by itself when the portal "
+                    "is reached. Nothing was sent: the code scanned is still unused."),
+                 {state.enrolled && !state.enrolled->portal_url.empty() ? state.enrolled->portal_url
+                                                                        : e.detail});
+  }
   if (e.code == "already_enrolled") {
     const std::string portal =
         state.enrolled
@@ -862,10 +868,13 @@ std::optional<EnrolPanel> enrol_panel(const KioskState &state) {
     }
     case P::failed: {
       const Error error = e.error.value_or(make_error("enrol_failed", ""));
-      const bool enrolled = error.code == "already_enrolled";
+      const bool pending = error.code == "enrolment_pending";
+      const bool enrolled = error.code == "already_enrolled" || pending;
       p.tone = enrolled ? Tone::warning : Tone::bad;
       p.icon = enrolled ? Icon::warning : Icon::cross;
-      p.title = enrolled ? std::string(tr("Already enrolled")) : std::string(tr("Not enrolled"));
+      p.title = pending    ? std::string(tr("Enrolment pending"))
+                : enrolled ? std::string(tr("Already enrolled"))
+                           : std::string(tr("Not enrolled"));
       p.text = enrol_error_text(error, state);
       p.buttons.push_back(make_button(tr("OK"), make_action(K::close_enrol), Tone::neutral, true));
       break;
@@ -901,7 +910,12 @@ TechnicianView technician_view(const Kiosk &kiosk, std::int64_t now_ms) {
       !state.enrolled->stand_name.empty()) {
     stand += " · " + state.enrolled->stand_name;
   }
-  if (state.enrolled) {
+  if (state.enrolled && state.enrolled->pending) {
+    view.enrolment =
+        tr("Enrolment pending from a bundle: it finishes by itself when the portal "
+           "is reached.");
+    view.enrolment_tone = Tone::warning;
+  } else if (state.enrolled) {
     view.enrolment = subst(tr("Enrolled: %s, stand %s"),
                            {state.enrolled->portal_name.empty() ? state.enrolled->portal_url
                                                                 : state.enrolled->portal_name,

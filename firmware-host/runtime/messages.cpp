@@ -283,10 +283,10 @@ std::optional<std::string> sync_error_message(const std::string &c, Lang lang) {
               "portal; nothing was changed.");
   if (c == "bundle_tampered")
     return tr(lang,
-              "Paquet modifié depuis sa signature par le portail : refusé. Demandez un nouveau "
-              "paquet à l'administrateur du portail ; rien n'a été changé.",
-              "The bundle was modified after the portal signed it: refused. Ask the portal's "
-              "admin for a new bundle; nothing was changed.");
+              "Paquet abîmé ou modifié : reprenez-en une copie neuve depuis le portail (jamais "
+              "un fichier retouché) ; rien n'a été changé.",
+              "The bundle is damaged or modified: get a new copy from the portal (never an "
+              "edited file); nothing was changed.");
   if (c == "bundle_untrusted")
     return tr(lang,
               "Aucune clé de portail de confiance sur cet appareil : ajoutez --portal-key avec "
@@ -744,6 +744,14 @@ std::string error_message(const Error &e, Lang lang, ErrorContext context) {
   if (c == "data_dir_unusable")
     return tr(lang, "Dossier de données inutilisable (" + d + ") : vérifiez les droits.",
               "Data folder unusable (" + d + "): check its permissions.");
+  if (c == "data_dir_unsafe")
+    return tr(lang,
+              "Ce dossier ne peut pas servir de dossier de données (" + d +
+                  ") : rien n'y a été changé. Choisissez un dossier réservé à Comptoir (par "
+                  "exemple /var/lib/comptoir) avec --data ou data_dir dans la configuration.",
+              "This folder cannot be the data folder (" + d +
+                  "): nothing in it was changed. Choose a folder for Comptoir alone (for "
+                  "example /var/lib/comptoir) with --data or data_dir in the config.");
   if (c == "no_stand")
     return tr(lang,
               "Cet appareil ne sert encore aucun point de retrait : lancez "

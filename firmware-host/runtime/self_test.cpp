@@ -2,6 +2,7 @@
 #include "runtime/self_test.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <sqlite3.h>
 #include <sys/file.h>
@@ -12,6 +13,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -315,14 +317,19 @@ DatabaseFacts inspect_database(const std::string &db_path) {
   DatabaseFacts f;
   f.path = db_path;
   f.latest_version = db::latest_schema_version();
+  f.as_root = ::geteuid() == 0;
   struct stat st {};
-  if (::stat(db_path.c_str(), &st) != 0) return f;
+  if (::stat(db_path.c_str(), &st) != 0) {
+    f.reach_errno = errno;
+    return f;
+  }
   f.exists = true;
   {
     std::array<char, 16> header{};
     std::ifstream in(db_path, std::ios::binary);
     if (!in) {
-      f.error = make_error("database_open_failed", db_path + ": " + std::strerror(errno));
+      f.reach_errno = errno;
+      f.error = make_error("database_open_failed", db_path + ": " + std::strerror(f.reach_errno));
       return f;
     }
     if (st.st_size > 0 && (!in.read(header.data(), header.size()) ||
@@ -415,6 +422,14 @@ DatabaseFacts inspect_database(const std::string &db_path) {
 
 CheckResult judge_database(const DatabaseFacts &f) {
   const BiText name = bi("Base de données", "Database");
+  if (f.reach_errno == EACCES && !f.as_root) {
+    // The data directory is the service user's (0700): not a missing database.
+    return make("database", CheckStatus::fail, name,
+                bi(f.path + " : accès refusé à cet utilisateur",
+                   f.path + ": permission denied to this user"),
+                bi("lancez le test en root (sudo comptoir-provision selftest)",
+                   "run as root (sudo comptoir-provision selftest)"));
+  }
   if (!f.exists) {
     return make("database", CheckStatus::fail, name,
                 bi(f.path + " absente : l'appareil n'est pas provisionné",
@@ -476,6 +491,7 @@ IdentityFacts inspect_identity(const std::string &data_dir, const DatabaseFacts 
   f.portal_url = db.portal_url;
   f.pending_enrolment = !db.pending_enrol_code.empty();
   f.database_exists = db.exists;
+  f.denied = !f.as_root && db.reach_errno == EACCES;
   struct stat st {};
   if (::lstat(f.key_path.c_str(), &st) != 0) return f;
   f.key_exists = true;
@@ -494,6 +510,13 @@ IdentityFacts inspect_identity(const std::string &data_dir, const DatabaseFacts 
 CheckResult judge_identity(const IdentityFacts &f, const std::string &data_dir) {
   const BiText name = bi("Identité de l'appareil", "Device identity");
   (void)data_dir;
+  if (f.denied) {
+    return make("identity", CheckStatus::skipped, name,
+                bi("non vérifiée : la base n'est lisible qu'en root",
+                   "not checked: the database can only be read as root"),
+                bi("lancez le test en root (sudo comptoir-provision selftest)",
+                   "run as root (sudo comptoir-provision selftest)"));
+  }
   if (f.portal_url.empty() && !f.key_exists) {
     if (f.pending_enrolment) {
       return make("identity", CheckStatus::warn, name,
@@ -599,20 +622,17 @@ CheckResult judge_portal_key(const std::string &db_key, const std::string &confi
                    "portal_key = \"" +
                        d + "\" in [sync] of " + config_path));
   }
+  // One pin is enough: bundles are checked against the database's, else the config's (the
+  // kiosk, run as comptoir, pins only the database: it cannot write the config file).
   if (d.empty()) {
-    return make("portal_key", CheckStatus::warn, name,
-                bi("épinglée dans " + config_path + " seulement (" + fingerprint_of(c) + ")",
-                   "pinned in " + config_path + " only (" + fingerprint_of(c) + ")"),
-                bi("l'inscription ou le prochain paquet l'épingle aussi dans la base",
-                   "enrolment or the next bundle pins it in the database too"));
+    return make("portal_key", CheckStatus::ok, name,
+                bi(fingerprint_of(c) + " (épinglée dans " + config_path + ")",
+                   fingerprint_of(c) + " (pinned in " + config_path + ")"));
   }
   if (c.empty()) {
-    return make(
-        "portal_key", CheckStatus::warn, name,
-        bi("épinglée dans la base (" + fingerprint_of(d) + "), absente de " + config_path,
-           "pinned in the database (" + fingerprint_of(d) + "), absent from " + config_path),
-        bi("ajoutez portal_key = \"" + d + "\" dans [sync] de " + config_path,
-           "add portal_key = \"" + d + "\" to [sync] of " + config_path));
+    return make("portal_key", CheckStatus::ok, name,
+                bi(fingerprint_of(d) + " (épinglée dans la base)",
+                   fingerprint_of(d) + " (pinned in the database)"));
   }
   return make("portal_key", CheckStatus::ok, name,
               bi(fingerprint_of(d) + " (base et " + config_path + ")",
@@ -651,9 +671,46 @@ CheckResult judge_disk(std::optional<std::uint64_t> free_bytes, const std::strin
 
 // ---- scanners ---------------------------------------------------------------------------
 
+std::optional<ServiceUser> find_service_user() {
+  std::array<char, 4096> buf{};
+  passwd pw{};
+  passwd *found = nullptr;
+  if (::getpwnam_r("comptoir", &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) {
+    return std::nullopt;
+  }
+  ServiceUser user;
+  user.uid = found->pw_uid;
+  int count = 16;
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    user.groups.assign(static_cast<std::size_t>(count), 0);
+    const int wanted = count;
+    if (::getgrouplist(found->pw_name, found->pw_gid, user.groups.data(), &count) >= 0) {
+      user.groups.resize(static_cast<std::size_t>(count));
+      return user;
+    }
+    if (count <= wanted) count = wanted * 4;  // a libc that does not say how many
+  }
+  user.groups.assign(1, found->pw_gid);  // the primary group at least
+  return user;
+}
+
+bool service_can_open(const DeviceNode &node, const ServiceUser &user) {
+  unsigned bits;
+  if (node.owner == user.uid) {
+    bits = (node.mode >> 6) & 7u;
+  } else if (std::find(user.groups.begin(), user.groups.end(), node.group) != user.groups.end()) {
+    bits = (node.mode >> 3) & 7u;
+  } else {
+    bits = node.mode & 7u;
+  }
+  const unsigned need = node.write ? 6u : 4u;
+  return (bits & need) == need;
+}
+
 CheckResult judge_scanners(std::size_t used, std::size_t found,
                            const std::vector<ConfiguredDevice> &configured,
-                           const std::vector<std::string> &used_names) {
+                           const std::vector<std::string> &used_names,
+                           const std::vector<DeviceNode> &denied) {
   const BiText name = bi("Lecteurs et caméras", "Scanners and cameras");
   std::string missing;
   for (const ConfiguredDevice &d : configured) {
@@ -676,6 +733,25 @@ CheckResult judge_scanners(std::size_t used, std::size_t found,
                 bi("branchez un lecteur ; comptoir --list-devices dit pourquoi un appareil est "
                    "ignoré",
                    "plug a scanner in; comptoir --list-devices says why a device is skipped"));
+  }
+  if (!denied.empty()) {
+    std::string nodes;
+    for (const DeviceNode &n : denied) {
+      nodes += (nodes.empty() ? "" : ", ") + n.path + " (uid " + num(n.owner) + ", gid " +
+               num(n.group) + ", " + octal(n.mode) + ")";
+    }
+    return make(
+        "scanners", CheckStatus::fail, name,
+        bi("lu ici en root, mais l'utilisateur comptoir du service ne peut pas l'ouvrir : " + nodes,
+           "read here as root, but the service user comptoir cannot open it: " + nodes),
+        bi("une règle udev doit le donner au groupe comptoir : copiez une ligne de "
+           "/usr/lib/udev/rules.d/60-comptoir-scanners.rules dans "
+           "/etc/udev/rules.d/61-comptoir-local.rules avec l'identifiant de son fabricant "
+           "(lsusb : « ID vvvv:pppp »), puis udevadm control --reload-rules && udevadm trigger",
+           "a udev rule must give it to the group comptoir: copy a line of "
+           "/usr/lib/udev/rules.d/60-comptoir-scanners.rules into "
+           "/etc/udev/rules.d/61-comptoir-local.rules with its vendor id (lsusb: \"ID "
+           "vvvv:pppp\"), then udevadm control --reload-rules && udevadm trigger"));
   }
   std::string names;
   for (const std::string &n : used_names) names += (names.empty() ? "" : ", ") + n;
@@ -1035,13 +1111,24 @@ std::vector<CheckResult> run_self_test(const SelfTestOptions &options, const Clo
     const std::vector<drivers::DeviceCandidate> found = list.candidates();
     std::size_t used = 0;
     std::vector<std::string> names;
+    // As root every node opens: what counts is whether the service user could.
+    const std::optional<ServiceUser> service =
+        ::geteuid() == 0 ? find_service_user() : std::nullopt;
+    std::vector<DeviceNode> denied;
     for (const auto &c : found) {
       if (!c.used) continue;
       ++used;
       names.push_back(c.name + (c.path.empty() ? "" : " (" + c.path + ")"));
+      struct stat st {};
+      if (!service || c.path.rfind("/dev/", 0) != 0 || ::stat(c.path.c_str(), &st) != 0 ||
+          !S_ISCHR(st.st_mode)) {
+        continue;
+      }
+      const DeviceNode node{c.path, st.st_uid, st.st_gid, st.st_mode & 07777u, c.reader != "evdev"};
+      if (!service_can_open(node, *service)) denied.push_back(node);
     }
-    checks.push_back(
-        judge_scanners(used, found.size(), configured_devices(config.scanners, found), names));
+    checks.push_back(judge_scanners(used, found.size(), configured_devices(config.scanners, found),
+                                    names, denied));
   }
 
   std::optional<std::int64_t> offset;

@@ -87,6 +87,8 @@ struct DatabaseFacts {
   std::string path;
   bool exists = false;
   std::optional<Error> error;  // could not open or read it
+  int reach_errno = 0;         // stat or open failed with it (EACCES: not allowed to look)
+  bool as_root = false;
   int schema_version = 0;
   int latest_version = 0;
   std::optional<Error> integrity;  // check_whole_cache's failure
@@ -117,10 +119,13 @@ struct IdentityFacts {
   std::string portal_url;  // empty: never enrolled
   bool pending_enrolment = false;
   bool database_exists = false;
+  bool denied = false;  // not root, and the database could not be looked at (EACCES)
 };
 IdentityFacts inspect_identity(const std::string &data_dir, const DatabaseFacts &db);
 CheckResult judge_identity(const IdentityFacts &facts, const std::string &data_dir);
 
+// OK when one pin is there (the database's is what bundles are checked against first; the
+// kiosk, not root, does not write the config file) or both agree; fail when they differ.
 CheckResult judge_portal_key(const std::string &db_key, const std::string &config_key,
                              const std::string &config_path, bool enrolled);
 
@@ -131,10 +136,32 @@ struct ConfiguredDevice {
   std::string what;  // "evdev /dev/input/by-id/…", "usb 0c2e:0b61", "camera /dev/video0"
   bool present = false;
 };
-// used: candidates read; found: every candidate; configured: devices the config names.
+// A scanner's device node as stat saw it, and how its reader opens it.
+struct DeviceNode {
+  std::string path;  // /dev/input/event5, /dev/bus/usb/001/004, /dev/ttyACM0, /dev/video0
+  uid_t owner = 0;
+  gid_t group = 0;
+  unsigned mode = 0;   // permission bits
+  bool write = false;  // opened read-write (usb, serial, camera); evdev is only read
+};
+// The service user `comptoir`: its uid and every group it is in (getgrouplist: the primary
+// one included).
+struct ServiceUser {
+  uid_t uid = 0;
+  std::vector<gid_t> groups;
+};
+std::optional<ServiceUser> find_service_user();
+// Whether `user` may open `node` as its reader does: the owner's bits when it owns it, else
+// the group's when it is in its group, else the others' (root is not asked about).
+bool service_can_open(const DeviceNode &node, const ServiceUser &user);
+
+// used: candidates read; found: every candidate; configured: devices the config names;
+// denied: nodes read here (as root) that the service user could not open (a fail: the
+// kiosk, run as comptoir, would not read them).
 CheckResult judge_scanners(std::size_t used, std::size_t found,
                            const std::vector<ConfiguredDevice> &configured,
-                           const std::vector<std::string> &used_names);
+                           const std::vector<std::string> &used_names,
+                           const std::vector<DeviceNode> &denied = {});
 
 // offset_ms: portal minus appliance, when the portal was asked.
 CheckResult judge_clock(std::int64_t now_ms, std::optional<std::int64_t> offset_ms, bool offline);

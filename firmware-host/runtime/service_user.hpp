@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <optional>
 #include <string>
 
@@ -24,10 +25,30 @@ struct ServiceOwner {
 std::optional<ServiceOwner> service_owner(const std::string &user = kServiceUser);
 std::optional<ServiceOwner> service_owner(const std::string &user, uid_t euid);
 
-// The data directory as the service needs it: the directory and those below it mode 0700,
-// its files 0600 (device.key, the database and its side files, the lock), all owned by
-// `owner` when given (symbolic links are left alone). Modes are set either way.
-// Errors: data_dir_unusable (detail: the path and strerror).
+// What Comptoir makes in a data directory, by name: the cache and its side files, the
+// device's key (and the temporary file it is written through), the demo's files, and the
+// lock (last: a factory reset removes it last). Nothing else there is Comptoir's: it is
+// neither secured nor removed.
+inline constexpr std::array<const char *, 10> kDataDirFiles = {
+    "comptoir.db",          "comptoir.db-wal", "comptoir.db-shm", "comptoir.db-journal",
+    "device.key",           "device.key.tmp",  "demo-codes.json", "demo-codes.tsv",
+    "demo-portal-key.json", "comptoir.lock"};
+
+// Refuses a data directory that is not one of its own: "/", "/home", "/root" or $HOME, or,
+// when this process runs as root or `owner` is given, one owned by a person (uid >= 1000)
+// other than the service user. Securing such a directory would take it from its owner.
+// A directory that does not exist yet is fine (it will be made 0700). A symbolic link as
+// the directory itself is refused. Errors: data_dir_unsafe (detail: the path and why),
+// data_dir_unusable.
+Result<void> check_data_dir_dedicated(const std::string &data_dir,
+                                      const std::optional<ServiceOwner> &owner);
+
+// The data directory as the service needs it, without following any symbolic link: the
+// directory itself mode 0700, and the files of kDataDirFiles that are regular files in it
+// mode 0600, all owned by `owner` when given. Nothing else is touched: not the directory's
+// other entries, not what a link points to, not a file with other hard links. Modes are set
+// either way. Checked first with check_data_dir_dedicated, and nothing is changed when it
+// refuses. Errors: data_dir_unsafe, data_dir_unusable (detail: the path and strerror).
 Result<void> secure_data_dir(const std::string &data_dir, const std::optional<ServiceOwner> &owner);
 
 // The config file as the service reads it: mode 0640, and root:<owner's group> when an

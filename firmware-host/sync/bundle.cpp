@@ -1,14 +1,15 @@
 // Offline bundles (bundle.hpp, docs/protocol.md "Offline bundles"). The file is the magic
 // line, a one-line JSON header {"key","sig"}, then the gzip of the payload's JSON. Reading
-// checks, in this order: the magic line; the header; that the gzip inflates whole (bounded:
-// a small file must not inflate to gigabytes); the Ed25519 signature over magic + gzip
-// bytes; that the key is the trusted one; and only then the payload's JSON and its fields.
+// checks, in this order: the magic line; the header; that the gzip part is at least as long
+// as a gzip stream's header and trailer; the Ed25519 signature over magic + gzip bytes; that
+// the key is the trusted one; and only then is the gzip inflated (whole, bounded: a small
+// file must not inflate to gigabytes) and the payload's JSON and fields read. Nothing but
+// the trusted portal can make the appliance inflate or parse anything.
 // The snapshot is a ChangesPage read by wire's own parser, in slices of at most
 // kMaxPageOrders orders (a snapshot holds every order, a page at most a thousand).
 #include "sync/bundle.hpp"
 
 #include <sodium.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -20,6 +21,7 @@
 #include <utility>
 
 #include "codes/short_code.hpp"
+#include "sync/gzip.hpp"
 
 namespace comptoir::sync {
 namespace {
@@ -30,6 +32,9 @@ using ojson = nlohmann::ordered_json;
 constexpr std::string_view kSymbols = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 constexpr std::size_t kMaxPayloadBytes = wire::kMaxBodyBytes * 4;
 constexpr std::size_t kMaxHeaderBytes = 1024;
+// A gzip stream's fixed header (10 bytes) and trailer (CRC-32 and size, 8 bytes): a gzip
+// part shorter than this was cut short, whatever its signature says.
+constexpr std::size_t kMinGzipBytes = 18;
 constexpr std::size_t kMaxConfigBytes = 64 * 1024;
 constexpr std::size_t kMaxUrlBytes = 2000;
 constexpr std::size_t kEnrolCodeSymbols = 12;
@@ -49,61 +54,23 @@ std::string hex_of(const unsigned char *data, std::size_t size) {
   return codes::to_hex(data, size);
 }
 
-// ---- gzip ----------------------------------------------------------------------------------
+// ---- gzip (sync/gzip.hpp), with the bundle's error codes -------------------------------------
 
-Result<std::string> gzip(std::string_view data) {
-  z_stream z{};
-  if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return invalid("cannot start the compressor");
-  }
-  std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
-  z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef *>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  if (rc != Z_STREAM_END) return invalid("cannot compress the payload");
+Result<std::string> compress_payload(std::string_view data) {
+  std::string out = gzip(data, 9);
+  if (out.empty()) return invalid("cannot compress the payload");
   return out;
 }
 
 // The whole gzip stream, no more than kMaxPayloadBytes of it, nothing after it.
-Result<std::string> gunzip(std::string_view data) {
-  z_stream z{};
-  if (inflateInit2(&z, 15 + 16) != Z_OK) return damaged("cannot start the decompressor");
-  std::string out;
-  std::array<char, 64 * 1024> buffer{};
-  z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    z.next_out = reinterpret_cast<Bytef *>(buffer.data());
-    z.avail_out = static_cast<uInt>(buffer.size());
-    rc = inflate(&z, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) break;
-    const std::size_t produced = buffer.size() - z.avail_out;
-    if (out.size() + produced > kMaxPayloadBytes) {
-      inflateEnd(&z);
-      return damaged("the payload inflates to more than " + std::to_string(kMaxPayloadBytes) +
-                     " bytes");
-    }
-    out.append(buffer.data(), produced);
-    if (rc == Z_OK && z.avail_in == 0 && produced == 0) {
-      rc = Z_BUF_ERROR;  // the input ended before the stream did
-      break;
-    }
+Result<std::string> inflate_payload(std::string_view data) {
+  auto out = gunzip(data, kMaxPayloadBytes, /*exact=*/true);
+  if (out) return out;
+  if (out.error().code == "too_large") {
+    return damaged("the payload inflates to more than " + std::to_string(kMaxPayloadBytes) +
+                   " bytes");
   }
-  const uInt left = z.avail_in;
-  inflateEnd(&z);
-  if (rc == Z_BUF_ERROR) return damaged("the compressed payload is cut short");
-  if (rc != Z_STREAM_END) {
-    return damaged("the compressed payload is corrupted (" +
-                   std::string(rc == Z_DATA_ERROR ? "bad data or checksum" : "inflate error") +
-                   ")");
-  }
-  if (left != 0) return damaged("bytes follow the compressed payload");
-  return out;
+  return damaged("the compressed payload: " + out.error().detail);
 }
 
 // ---- values --------------------------------------------------------------------------------
@@ -398,7 +365,7 @@ Result<std::string> write_bundle(const Bundle &bundle, const codes::KeyPair &por
   } catch (const json::exception &e) {
     return invalid(std::string("body: ") + e.what());
   }
-  auto gz = gzip(payload);
+  auto gz = compress_payload(payload);
   if (!gz) return gz.error();
   const std::string message = signed_message(*gz);
   std::array<unsigned char, crypto_sign_BYTES> sig{};
@@ -461,19 +428,23 @@ Result<Bundle> read_bundle(std::string_view file, const BundleTrust &trust, std:
     key = *parsed_key;
     std::copy(parsed_sig->begin(), parsed_sig->end(), sig.begin());
   }
-  // The payload inflates whole.
+  // The gzip part: cut short when it cannot even hold a gzip header and trailer.
   const std::string_view gz = rest.substr(eol + 1);
   if (gz.empty()) return damaged("the file ends after its header: the payload is missing");
-  auto payload = gunzip(gz);
-  if (!payload) return payload.error();
-  // The signature.
+  if (gz.size() < kMinGzipBytes) {
+    return damaged("the file ends " + std::to_string(gz.size()) +
+                   " bytes into its payload: cut short");
+  }
+  // The signature, over the bytes as they are: checked before anything is inflated. A
+  // change or a cut inside the payload is found here (it cannot be told from a deliberate
+  // change without inflating what nobody vouched for).
   const std::string message = signed_message(gz);
   if (crypto_sign_verify_detached(sig.data(),
                                   reinterpret_cast<const unsigned char *>(message.data()),
                                   message.size(), key.data()) != 0) {
     return make_error("bundle_tampered",
-                      "the signature does not match the content: the file was changed after the "
-                      "portal signed it");
+                      "the signature does not match the content: the file is damaged or "
+                      "modified: get a new copy from the portal");
   }
   // The trust.
   const std::string fingerprint = bundle_fingerprint(key);
@@ -501,7 +472,9 @@ Result<Bundle> read_bundle(std::string_view file, const BundleTrust &trust, std:
                           ": compare it with the fingerprint the portal's admin gives you, never "
                           "with this file's word");
   }
-  // The content.
+  // The payload, signed by the trusted portal: inflated whole, then read.
+  auto payload = inflate_payload(gz);
+  if (!payload) return payload.error();
   auto bundle = parse_payload(*payload);
   if (!bundle) {
     if (bundle.error().code == "bundle_damaged") return bundle.error();

@@ -60,11 +60,15 @@ struct BundleTrust {
 
 // Reads and checks a bundle, in this order, each with its own error code:
 //   bundle_unreadable  not a Comptoir bundle (no magic line, or not version 1)
-//   bundle_damaged     cut short or corrupted (header, gzip or JSON does not read)
-//   bundle_tampered    the signature does not match its content
+//   bundle_damaged     cut short where that shows without the payload (the magic or header
+//                      line, a gzip part shorter than a gzip header and trailer)
+//   bundle_tampered    the signature does not match the magic + gzip bytes: a change, or a
+//                      cut, inside the payload ("damaged or modified: get a new copy")
 //   bundle_untrusted   the trust names no key (never enrolled, no pin given)
 //   bundle_foreign     signed by another portal's key than the trusted one (the detail
 //                      names both fingerprints)
+//   (only now is the payload inflated: bundle_damaged if the signed gzip or JSON does not
+//   read)
 //   bundle_invalid     a field breaks its rule (wire_invalid's detail)
 //   bundle_expired     now_ms is past expires_ms (or before created_ms by over 24 h: the
 //                      appliance's clock is wrong, the detail says so)

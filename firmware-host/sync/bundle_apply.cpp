@@ -2,13 +2,16 @@
 #include "sync/bundle_apply.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 
+#include "codes/short_code.hpp"
+#include "db/handover_ledger.hpp"
 #include "db/sync_store.hpp"
 #include "runtime/appliance.hpp"
 #include "runtime/messages.hpp"
 #include "sync/apply.hpp"
+#include "sync/http_client.hpp"
+#include "sync/pending_enrolment.hpp"
 #include "sync/sync_agent.hpp"
 
 namespace comptoir::sync {
@@ -22,19 +25,16 @@ std::optional<std::int64_t> parse_int(const std::optional<std::string> &text) {
   return v;
 }
 
-// "k7qm9 x2df3-a4b8c-d1e2f" as bundle_fingerprint prints it, or nullopt.
+// "k7qm9 x2df3-a4b8c-d1e2f" as bundle_fingerprint prints it, or nullopt. Read as read_bundle
+// reads a fingerprint (codes::crockford_clean: case, dashes and spaces, I/L as 1, O as 0).
 std::optional<std::string> normalise_fingerprint(const std::string &text) {
   static constexpr std::string_view kAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  std::string symbols;
-  for (char ch : text) {
-    if (ch == '-' || ch == ' ') continue;
-    const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    if (kAlphabet.find(c) == std::string_view::npos) return std::nullopt;
-    symbols += c;
-  }
-  if (symbols.size() != 20) return std::nullopt;
-  return symbols.substr(0, 5) + "-" + symbols.substr(5, 5) + "-" + symbols.substr(10, 5) + "-" +
-         symbols.substr(15, 5);
+  const auto symbols = codes::crockford_clean(text);
+  if (!symbols || symbols->size() != 20) return std::nullopt;
+  // crockford_clean also passes the check symbols (*~$=U), which no fingerprint has.
+  if (symbols->find_first_not_of(kAlphabet) != std::string::npos) return std::nullopt;
+  return symbols->substr(0, 5) + "-" + symbols->substr(5, 5) + "-" + symbols->substr(10, 5) + "-" +
+         symbols->substr(15, 5);
 }
 
 std::string when(std::int64_t ms) {
@@ -91,6 +91,10 @@ Result<ApplianceBundleState> read_bundle_state(db::Database *db, const std::stri
   auto pulled = store.state(db::sync_key::kLastPullMs);
   if (!pulled) return pulled.error();
   s.last_pull_ms = parse_int(*pulled);
+  db::HandoverLedger ledger(db->connection());
+  auto waiting = ledger.outbox_size();
+  if (!waiting) return waiting.error();
+  s.outbox = *waiting;
   return s;
 }
 
@@ -113,6 +117,22 @@ Result<void> check_bundle_fits(const Bundle &bundle, const ApplianceBundleState 
                                           "): its orders are older than the cache's; nothing "
                                           "was changed; no bundle is needed while it can sync");
   }
+  if (auto url = check_portal_url(bundle.portal_url, state.insecure); !url) {
+    return make_error(url.error().code,
+                      "the bundle's portal " + bundle.portal_url +
+                          " would be reached over plain http:// across the network (" +
+                          url.error().detail +
+                          "); nothing was changed; ask the portal's admin for a bundle with an "
+                          "https:// address (--url), or set [sync] insecure = true in the config "
+                          "on a test network");
+  }
+  // Handovers waiting in the outbox belong to the portal and stand they were made for, even
+  // before the enrolment is finished: a bundle for another one would send them elsewhere.
+  const std::string waiting =
+      std::to_string(state.outbox) + " handover(s) waiting to be sent belong to ";
+  const std::string discard =
+      " first (the counter sends them when it reaches the portal), or reset the appliance "
+      "(comptoir-provision reset), which discards them";
   if (state.enrolled && state.portal_url != bundle.portal_url) {
     return make_error("bundle_other_portal",
                       "this appliance is enrolled with " + state.portal_url +
@@ -121,12 +141,28 @@ Result<void> check_bundle_fits(const Bundle &bundle, const ApplianceBundleState 
                           "reset the appliance (comptoir-provision reset) before moving it to "
                           "another portal");
   }
+  if (!state.enrolled && state.outbox > 0 && !state.portal_url.empty() &&
+      state.portal_url != bundle.portal_url) {
+    return make_error("bundle_other_portal",
+                      "the " + waiting + state.portal_url + ", the bundle is for " +
+                          bundle.portal_url +
+                          "; nothing was changed; apply a bundle of that portal, or let the "
+                          "handovers go" +
+                          discard);
+  }
   if (state.enrolled && state.stand_id && *state.stand_id != bundle.stand_id) {
     return make_error("bundle_other_stand",
                       "this appliance serves stand " + std::to_string(*state.stand_id) +
                           ", the bundle is for stand " + std::to_string(bundle.stand_id) +
                           "; nothing was changed; ask the portal's admin for a bundle for stand " +
                           std::to_string(*state.stand_id));
+  }
+  if (!state.enrolled && state.outbox > 0 && state.stand_id && *state.stand_id != bundle.stand_id) {
+    return make_error("bundle_other_stand",
+                      "the " + waiting + "stand " + std::to_string(*state.stand_id) +
+                          ", the bundle is for stand " + std::to_string(bundle.stand_id) +
+                          "; nothing was changed; apply a bundle for stand " +
+                          std::to_string(*state.stand_id) + ", or let the handovers go" + discard);
   }
   return {};
 }
@@ -157,7 +193,13 @@ Result<BundleApplied> write_bundle_in_transaction(db::Database &db, const Bundle
       {kSettingStand, std::to_string(bundle.stand_id)},
       {db::kSettingBundleId, bundle.bundle_id},
       {db::kSettingBundleCreatedMs, std::to_string(bundle.created_ms)}};
-  if (out.pending_enrolment) settings.emplace_back(db::kSettingPendingEnrolCode, bundle.enrol_code);
+  // Always written: an older bundle's code never stays behind one that has none (or an
+  // enrolled appliance's). The key pair kept for the previous code goes with it.
+  const std::string code = out.pending_enrolment ? bundle.enrol_code : std::string();
+  auto previous = db.setting(db::kSettingPendingEnrolCode);
+  if (!previous) return previous.error();
+  settings.emplace_back(db::kSettingPendingEnrolCode, code);
+  if (previous->value_or("") != code) settings.emplace_back(kSettingPendingEnrolKey, "");
   for (const auto &[key, value] : settings) {
     if (auto w = db.set_setting(key, value); !w) return w.error();
   }

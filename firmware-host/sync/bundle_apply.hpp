@@ -33,16 +33,25 @@ struct ApplianceBundleState {
   std::optional<std::int64_t> stand_id;        // setting stand_id
   std::optional<std::int64_t> bundle_created;  // setting bundle_created_ms: the last bundle
   std::optional<std::int64_t> last_pull_ms;    // sync_state last_pull_ms
+  std::int64_t outbox = 0;  // handovers waiting to be sent (to portal_url, for stand_id)
+  // [sync] insecure of the config the appliance will run with: set by the caller (not read
+  // from the cache). Without it a bundle whose portal is plain http:// to another machine
+  // is refused.
+  bool insecure = false;
 };
-// Reads it from an open cache (nullptr: no cache yet). Errors: credentials_unreadable,
-// database errors.
+// Reads it from an open cache (nullptr: no cache yet); `insecure` is left false. Errors:
+// credentials_unreadable, database errors.
 Result<ApplianceBundleState> read_bundle_state(db::Database *db, const std::string &data_dir);
 
 // Error codes, each with the reason and what to do:
 //   bundle_stale         not newer than the last bundle applied (bundle_created_ms), or
 //                        older than the cache's last pull from the portal
-//   bundle_other_portal  the appliance is enrolled with another portal than the bundle's
-//   bundle_other_stand   the appliance is enrolled for another stand than the bundle's
+//   insecure_url         the bundle's portal is http:// to another machine and not
+//                        state.insecure (check_portal_url, the agent's rule)
+//   bundle_other_portal  the appliance is enrolled with another portal than the bundle's,
+//                        or not enrolled yet with handovers waiting for the portal of the
+//                        bundle applied before
+//   bundle_other_stand   the same for the stand
 Result<void> check_bundle_fits(const Bundle &bundle, const ApplianceBundleState &state);
 
 struct BundleApplied {
@@ -63,8 +72,9 @@ struct BundleApplied {
 // Inside the caller's transaction (so a config written after it can still roll it back):
 // the snapshot as a pull would apply it (apply_page_in_transaction; its last_pull_ms is the
 // bundle's created_ms, the time its data is from), then the settings portal_url,
-// portal_name, portal_key, stand_id, bundle_id, bundle_created_ms, and pending_enrol_code
-// when the appliance is not enrolled and the bundle has a code. Checks nothing of
+// portal_name, portal_key, stand_id, bundle_id, bundle_created_ms, and pending_enrol_code:
+// the bundle's code when the appliance is not enrolled, else empty (an older bundle's code
+// never stays behind); a pending key pair made for another code is dropped. Checks nothing of
 // check_bundle_fits. Errors: page_inconsistent (the snapshot does not hold together),
 // disk_full, database_error.
 Result<BundleApplied> write_bundle_in_transaction(db::Database &db, const Bundle &bundle,

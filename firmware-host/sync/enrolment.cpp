@@ -202,7 +202,7 @@ Result<EnrolGrant> request_enrolment(const EnrolOptions &options) {
     return make_error("crypto_unavailable",
                       "libsodium could not be initialised: no device key can be made");
   }
-  grant.key = codes::generate_key_pair();
+  grant.key = options.key ? *options.key : codes::generate_key_pair();
   wire::EnrolRequest request;
   request.code = target->code;
   request.device_key = grant.key.public_key;
@@ -214,6 +214,7 @@ Result<EnrolGrant> request_enrolment(const EnrolOptions &options) {
   http_options.insecure = options.settings.insecure;
   http_options.connect_timeout_s = options.settings.connect_timeout_s;
   http_options.stall_seconds = options.settings.stall_s;
+  http_options.abort = options.abort;
   auto http = HttpClient::create(http_options);
   if (!http) return http.error();
   HttpRequest post;

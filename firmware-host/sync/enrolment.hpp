@@ -2,6 +2,7 @@
 // its stand and the portal's public keys (docs/protocol.md, "Enrolment").
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,6 +21,12 @@ struct EnrolOptions {
   std::optional<std::int64_t> stand;  // which of the enrolled stands to serve; default first
   bool force = false;                 // enrol again over an existing enrolment
   SyncSettings settings;              // ca_file, insecure, timeouts
+  // The device key pair to enrol with; nullopt: a new one is made. An enrolment that may be
+  // sent again (an offline bundle's, finished by the agent) keeps its pair, so that the
+  // portal can give the same device back when its first answer was lost.
+  std::optional<codes::KeyPair> key;
+  // Set by another thread to abandon the request in progress: error `aborted` (HttpOptions).
+  const std::atomic<bool> *abort = nullptr;
 };
 
 struct EnrolResult {
@@ -62,7 +69,7 @@ struct EnrolGrant {
   wire::EnrolResponse answer;
   wire::Stand stand;  // the one to serve
 };
-// Checks the options, makes a key pair and sends the code. Errors: those of
+// Checks the options, makes a key pair (or takes options.key) and sends the code. Errors: those of
 // check_enrol_options, bad_code, code_used, code_expired, stand_not_enrolled, portal_error,
 // portal_refused, portal_invalid, and the HttpClient's errors.
 Result<EnrolGrant> request_enrolment(const EnrolOptions &options);

@@ -7,7 +7,6 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cctype>
@@ -372,57 +371,6 @@ Result<std::unique_ptr<HttpClient>> HttpClient::create(HttpOptions options) {
   auto client = std::make_unique<CurlClient>(std::move(options));
   if (!client->valid()) return make_error("transfer_failed", "curl_multi_init failed");
   return std::unique_ptr<HttpClient>(std::move(client));
-}
-
-std::string gzip(std::string_view data) {
-  z_stream z{};
-  // 15 + 16: a gzip wrapper rather than zlib's.
-  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return {};
-  }
-  std::string out;
-  out.resize(deflateBound(&z, static_cast<uLong>(data.size())) + 32);
-  z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef *>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  const int rc = deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return rc == Z_STREAM_END ? out : std::string();
-}
-
-Result<std::string> gunzip(std::string_view data, std::size_t max_bytes) {
-  z_stream z{};
-  if (inflateInit2(&z, 15 + 16) != Z_OK) return make_error("gzip_invalid", "inflateInit2 failed");
-  z.next_in = reinterpret_cast<Bytef *>(const_cast<char *>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  char chunk[16384];
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    z.next_out = reinterpret_cast<Bytef *>(chunk);
-    z.avail_out = sizeof chunk;
-    rc = inflate(&z, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&z);
-      return make_error("gzip_invalid", std::string("not a complete gzip stream: ") +
-                                            (z.msg != nullptr ? z.msg : "truncated"));
-    }
-    const std::size_t got = sizeof chunk - z.avail_out;
-    if (out.size() + got > max_bytes) {
-      inflateEnd(&z);
-      return make_error("too_large",
-                        "over " + std::to_string(max_bytes) + " bytes once decompressed");
-    }
-    out.append(chunk, got);
-    if (rc == Z_OK && got == 0 && z.avail_in == 0) {
-      inflateEnd(&z);
-      return make_error("gzip_invalid", "not a complete gzip stream: truncated");
-    }
-  }
-  inflateEnd(&z);
-  return out;
 }
 
 }  // namespace comptoir::sync

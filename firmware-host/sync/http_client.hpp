@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "db/result.hpp"
+#include "sync/gzip.hpp"  // gzip and gunzip, also for tests and benchmarks
 
 namespace comptoir::sync {
 
@@ -73,9 +74,5 @@ class HttpClient {
 
 // Checks the URL rule alone (for enrol before any request): insecure_url, bad_url.
 Result<void> check_portal_url(const std::string &url, bool insecure);
-
-// gzip helpers (zlib), also for tests and benchmarks. gunzip refuses output over max_bytes.
-std::string gzip(std::string_view data);
-Result<std::string> gunzip(std::string_view data, std::size_t max_bytes);
 
 }  // namespace comptoir::sync

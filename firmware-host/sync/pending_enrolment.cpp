@@ -7,6 +7,7 @@
 #include "db/sync_store.hpp"
 #include "runtime/appliance.hpp"
 #include "sync/bundle.hpp"
+#include "sync/device_auth.hpp"
 #include "sync/enrolment.hpp"
 
 namespace comptoir::sync {
@@ -24,8 +25,44 @@ bool portal_answered(const std::string &code) {
          code == "portal_invalid";
 }
 
+// The code and its key pair go together: a new code is sent with a new key.
 Result<void> clear_code(db::Database &db) {
+  if (auto w = db.set_setting(kSettingPendingEnrolKey, ""); !w) return w.error();
   return db.set_setting(db::kSettingPendingEnrolCode, "");
+}
+
+// The pending enrolment's key pair: the one kept, else a new one, stored before it is ever
+// sent (a pair the portal may have recorded must never be lost).
+Result<codes::KeyPair> pending_key_pair(db::Database &db) {
+  auto stored = db.setting(kSettingPendingEnrolKey);
+  if (!stored) return stored.error();
+  codes::KeyPair pair;
+  if (*stored && !(*stored)->empty()) {
+    const auto bytes = codes::from_hex(**stored);
+    if (bytes && bytes->size() == pair.secret_key.size()) {
+      // libsodium's secret key is the seed followed by the public key.
+      std::copy(bytes->begin(), bytes->end(), pair.secret_key.begin());
+      std::copy(bytes->end() - static_cast<std::ptrdiff_t>(pair.public_key.size()), bytes->end(),
+                pair.public_key.begin());
+      return pair;
+    }
+  }
+  if (!wire::sodium_ready()) {  // generate_key_pair would throw
+    return make_error("crypto_unavailable",
+                      "libsodium could not be initialised: no device key can be made");
+  }
+  pair = codes::generate_key_pair();
+  if (auto w = db.set_setting(kSettingPendingEnrolKey,
+                              codes::to_hex(pair.secret_key.data(), pair.secret_key.size()));
+      !w) {
+    return w.error();
+  }
+  return pair;
+}
+
+std::string fingerprint_of(const std::string &hex) {
+  const auto key = parse_public_key_hex(hex);
+  return key ? bundle_fingerprint(*key) : hex;
 }
 
 }  // namespace
@@ -44,9 +81,29 @@ Result<std::optional<std::string>> pending_enrol_code(db::Database &db,
   return *code;
 }
 
+Result<void> check_pending_portal_key(db::Database &db, const EnrolOptions &options,
+                                      const EnrolGrant &grant) {
+  EnrolOptions strict = options;
+  strict.force = false;  // the pin is never passed over here
+  auto checked = check_portal_key(&db, strict, grant);
+  if (checked) return {};
+  if (checked.error().code != "portal_key_mismatch") return checked.error();
+  auto pinned = db.setting(db::kSettingPortalKey);
+  if (!pinned) return pinned.error();
+  const std::string pin = *pinned && !(*pinned)->empty() ? **pinned : options.settings.portal_key;
+  const std::string answered = portal_key_hex(grant);
+  return make_error(
+      "portal_foreign",
+      "the portal at " + grant.portal + " answered with " +
+          (answered.empty() ? std::string("no identity key")
+                            : "identity key " + bundle_fingerprint(grant.answer.portal_key)) +
+          ", not the key that signed the bundle (" + fingerprint_of(pin) +
+          "); nothing was written");
+}
+
 Result<Credentials> finish_pending_enrolment(db::Database &db, const std::string &data_dir,
                                              const SyncSettings &settings, const Clock &clock,
-                                             bool *reached) {
+                                             bool *reached, const std::atomic<bool> *abort) {
   if (reached) *reached = false;
   auto code = pending_enrol_code(db, data_dir);
   if (!code) return code.error();
@@ -59,19 +116,21 @@ Result<Credentials> finish_pending_enrolment(db::Database &db, const std::string
   if (!url) return url.error();
   auto stand = db.setting(kSettingStand);
   if (!stand) return stand.error();
-  auto pinned = db.setting(db::kSettingPortalKey);
-  if (!pinned) return pinned.error();
 
   EnrolOptions options;
   options.portal_url = url->value_or("");
   options.code = **code;
   options.settings = settings;
+  options.abort = abort;
   std::int64_t stand_id = 0;
   if (*stand &&
       std::from_chars((*stand)->data(), (*stand)->data() + (*stand)->size(), stand_id).ec ==
           std::errc()) {
     options.stand = stand_id;
   }
+  auto key = pending_key_pair(db);
+  if (!key) return key.error();
+  options.key = *key;
   auto refused = [&](const Error &e) -> Error {
     if (auto c = clear_code(db); !c) return c.error();
     return make_error(e.code,
@@ -90,18 +149,11 @@ Result<Credentials> finish_pending_enrolment(db::Database &db, const std::string
     return grant.error();
   }
   if (reached) *reached = true;
-  // The portal at that address must be the one that signed the bundle.
-  const codes::PublicKey &key = grant->answer.portal_key;
-  const bool has_key = std::any_of(key.begin(), key.end(), [](unsigned char b) { return b != 0; });
-  const std::string key_hex = codes::to_hex(key.data(), key.size());
-  if (has_key && *pinned && !(*pinned)->empty() && **pinned != key_hex) {
-    return refused(make_error(
-        "portal_foreign",
-        "the portal at " + options.portal_url + " answered with identity key " +
-            bundle_fingerprint(key) + ", not the key that signed the bundle (" +
-            (parse_public_key_hex(**pinned) ? bundle_fingerprint(*parse_public_key_hex(**pinned))
-                                            : **pinned) +
-            "); nothing was written"));
+  // The portal at that address must be the one that signed the bundle: a missing key or
+  // another one is refused before anything is written, so the pin stays.
+  if (auto checked = check_pending_portal_key(db, options, *grant); !checked) {
+    if (code_refused(checked.error().code)) return refused(checked.error());
+    return checked.error();
   }
   // The bundle's snapshot came with the cursor of a device enrolled for its stands: the
   // first pull goes on from there rather than from the start.
@@ -116,9 +168,6 @@ Result<Credentials> finish_pending_enrolment(db::Database &db, const std::string
     if (auto c = clear_code(db); !c) return c.error();
     if (options.stand && written->stand.id == *options.stand && *cursor) {
       if (auto w = store.set_state(db::sync_key::kCursor, **cursor); !w) return w.error();
-    }
-    if (has_key) {
-      if (auto w = db.set_setting(db::kSettingPortalKey, key_hex); !w) return w.error();
     }
     if (auto c = tx.commit(); !c) return c.error();
   }
@@ -154,25 +203,26 @@ Result<std::unique_ptr<SyncAgent>> make_pending_agent(db::Database &db, const st
   state->db_path = db.path();
   state->data_dir = data_dir;
   state->settings = settings;
-  (*agent)->set_finish_enrolment([state, &clock](bool *reached) -> Result<Credentials> {
-    if (reached) *reached = false;
-    if (state->refused) return *state->refused;  // not sent again
-    if (!state->db) {
-      db::OpenOptions options;
-      options.create = false;
-      auto opened = db::Database::open(state->db_path, options);
-      if (!opened) return opened.error();
-      state->db = std::move(*opened);
-    }
-    auto done =
-        finish_pending_enrolment(*state->db, state->data_dir, state->settings, clock, reached);
-    if (done) {
-      state->db.reset();
-    } else if (code_refused(done.error().code)) {
-      state->refused = done.error();
-    }
-    return done;
-  });
+  (*agent)->set_finish_enrolment(
+      [state, &clock](bool *reached, const std::atomic<bool> *abort) -> Result<Credentials> {
+        if (reached) *reached = false;
+        if (state->refused) return *state->refused;  // not sent again
+        if (!state->db) {
+          db::OpenOptions options;
+          options.create = false;
+          auto opened = db::Database::open(state->db_path, options);
+          if (!opened) return opened.error();
+          state->db = std::move(*opened);
+        }
+        auto done = finish_pending_enrolment(*state->db, state->data_dir, state->settings, clock,
+                                             reached, abort);
+        if (done) {
+          state->db.reset();
+        } else if (code_refused(done.error().code)) {
+          state->refused = done.error();
+        }
+        return done;
+      });
   return agent;
 }
 

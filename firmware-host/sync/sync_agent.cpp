@@ -541,7 +541,7 @@ SyncReport SyncAgent::Impl::round() {
   // An enrolment begun by an offline bundle is finished first (sync/pending_enrolment.cpp).
   Result<void> enrolled;
   if (credentials.device_id.empty()) {
-    auto c = finish_enrolment ? finish_enrolment(&r.reached)
+    auto c = finish_enrolment ? finish_enrolment(&r.reached, &abort)
                               : Result<Credentials>(make_error("not_enrolled", "no device id"));
     if (c) {
       credentials = std::move(*c);

@@ -94,8 +94,10 @@ class SyncAgent {
   // An enrolment to finish first (an offline bundle's code, sync/pending_enrolment.hpp):
   // while the agent has no device id, each round starts with it; the credentials it returns
   // are the agent's from then on, its error is the round's (`reached`: the portal answered).
-  // Set before the first round.
-  using FinishEnrolment = std::function<Result<Credentials>(bool *reached)>;
+  // `abort` is set by stop(): a request in progress gives up (error aborted). Set before
+  // the first round.
+  using FinishEnrolment =
+      std::function<Result<Credentials>(bool *reached, const std::atomic<bool> *abort)>;
   void set_finish_enrolment(FinishEnrolment finish);
   // Aborts a transfer in progress (within ~100 ms) and joins; the round in progress is not
   // recorded in sync_state.

@@ -492,6 +492,11 @@ int enrol_command(const std::vector<std::string> &args, const std::string &progr
                 ErrorContext::enrolment);
   }
   const std::string &data_dir = opened->data_dir;
+  // A directory that is not Comptoir's own (a home, /) is refused before the code is spent.
+  if (auto dedicated = check_data_dir_dedicated(data_dir, service_owner()); !dedicated) {
+    return fail(out, err, common.json, program, dedicated.error(), lang, kSyncExitFailed,
+                ErrorContext::enrolment);
+  }
   EnrolLeftovers leftovers(data_dir);
   std::unique_ptr<DataDirLock> lock;
   std::unique_ptr<db::Database> database;

@@ -1,8 +1,9 @@
 // The offline bundle codec (firmware-host/sync/bundle.hpp): a round trip, every refusal
 // code (not a bundle, cut short at several points, one byte changed in the header, in the
 // gzip and in the signature, another portal's key with both fingerprints named, no trust,
-// expired, a clock far behind, a signed bundle whose fields break the rules), the
-// fingerprint and how a typed one is matched, and a snapshot larger than one page.
+// expired, a clock far behind, a signed bundle whose fields break the rules), that nothing
+// is inflated before the signature and the trust are checked, the fingerprint and how a
+// typed one is matched, and a snapshot larger than one page.
 #include <doctest/doctest.h>
 #include <sodium.h>
 #include <zlib.h>
@@ -129,9 +130,8 @@ std::size_t gzip_offset(const std::string &file) {
 
 // A bundle file signed properly around any payload text: what a portal with a bug (or an
 // attacker holding the key) could make; the codec must still check every field.
-std::string signed_file(const std::string &payload, const codes::KeyPair &k) {
+std::string signed_gzip(const std::string &gz, const codes::KeyPair &k) {
   REQUIRE(sodium_init() >= 0);
-  const std::string gz = gzip(payload);
   const std::string message = std::string(sync::kBundleMagic) + gz;
   std::array<unsigned char, crypto_sign_BYTES> sig{};
   crypto_sign_detached(sig.data(), nullptr, reinterpret_cast<const unsigned char *>(message.data()),
@@ -140,6 +140,13 @@ std::string signed_file(const std::string &payload, const codes::KeyPair &k) {
          codes::to_hex(k.public_key.data(), k.public_key.size()) + R"(","sig":")" +
          codes::to_hex(sig.data(), sig.size()) + "\"}\n" + gz;
 }
+
+std::string signed_file(const std::string &payload, const codes::KeyPair &k) {
+  return signed_gzip(gzip(payload), k);
+}
+
+constexpr std::string_view kTamperedSentence =
+    "damaged or modified: get a new copy from the portal";
 
 // The payload of a good bundle as JSON, to change one field and sign it again.
 nlohmann::json payload_of(const std::string &file) {
@@ -212,19 +219,28 @@ TEST_CASE("files that are not bundles are unreadable") {
   CHECK(v2.error().detail.find("comptoir-bundle 2") != std::string::npos);
 }
 
-TEST_CASE("a bundle cut short anywhere is damaged") {
+TEST_CASE("a bundle cut short in its lines is damaged, cut inside its payload tampered") {
   const auto portal = key(1);
   const std::string file = written(sample(portal), portal);
   const std::size_t gz = gzip_offset(file);
-  for (const std::size_t keep :
-       {std::size_t{5}, sync::kBundleMagic.size(), sync::kBundleMagic.size() + 40, gz - 1, gz,
-        gz + 10, (gz + file.size()) / 2, file.size() - 1}) {
+  REQUIRE(file.size() - gz > 40);
+  // Cut where it shows without the payload: the magic line, the header line, a gzip part
+  // shorter than a gzip header and trailer (18 bytes).
+  for (const std::size_t keep : {std::size_t{5}, sync::kBundleMagic.size(),
+                                 sync::kBundleMagic.size() + 40, gz - 1, gz, gz + 10, gz + 17}) {
     CAPTURE(keep);
     auto r = sync::read_bundle(std::string_view(file).substr(0, keep), trust_key(portal), kCreated);
     CHECK(code_of(r) == "bundle_damaged");
   }
-  // Bytes after the gzip stream are damage too.
-  CHECK(code_of(sync::read_bundle(file + "x", trust_key(portal), kCreated)) == "bundle_damaged");
+  // Cut inside the payload, or bytes after it: the signature no longer matches, and nothing
+  // unsigned is inflated to tell a cut from a change; the sentence covers both.
+  for (const std::size_t keep : {gz + 18, (gz + file.size()) / 2, file.size() - 1}) {
+    CAPTURE(keep);
+    auto r = sync::read_bundle(std::string_view(file).substr(0, keep), trust_key(portal), kCreated);
+    REQUIRE(code_of(r) == "bundle_tampered");
+    CHECK(r.error().detail.find(kTamperedSentence) != std::string::npos);
+  }
+  CHECK(code_of(sync::read_bundle(file + "x", trust_key(portal), kCreated)) == "bundle_tampered");
 }
 
 TEST_CASE("one byte changed in the header, the gzip or the signature is refused") {
@@ -250,13 +266,49 @@ TEST_CASE("one byte changed in the header, the gzip or the signature is refused"
   CHECK(code_of(flipped(sig_at, file[sig_at] == 'a' ? 'b' : 'a')) == "bundle_tampered");
   // The gzip's time stamp: it still inflates, but it is not what was signed.
   CHECK(code_of(flipped(gz + 5, static_cast<char>(file[gz + 5] ^ 0x40))) == "bundle_tampered");
-  // The deflate data: the gzip's checksum catches it first.
+  // The deflate data: the signature catches it, before anything is inflated.
   const std::size_t mid = (gz + file.size()) / 2;
-  CHECK(code_of(flipped(mid, static_cast<char>(file[mid] ^ 0x01))) == "bundle_damaged");
+  auto deflate_changed = flipped(mid, static_cast<char>(file[mid] ^ 0x01));
+  REQUIRE(code_of(deflate_changed) == "bundle_tampered");
+  CHECK(deflate_changed.error().detail.find(kTamperedSentence) != std::string::npos);
+  // The gzip trailer's CRC.
+  CHECK(code_of(flipped(file.size() - 6, static_cast<char>(file[file.size() - 6] ^ 0x10))) ==
+        "bundle_tampered");
   // A bundle re-signed with its own key but compressed differently is fine: the signature
   // is over the bytes, not over some normal form of the content.
   const std::string again = signed_file(gunzip(std::string_view(file).substr(gz)), portal);
   CHECK(code_of(sync::read_bundle(again, trust_key(portal), kCreated)) == "(accepted)");
+}
+
+TEST_CASE("nothing is inflated before the signature and the trust are checked") {
+  const auto ours = key(1);
+  const auto theirs = key(2);
+  // 64 bytes that are no gzip at all, as the payload: inflating them would say damaged.
+  const std::string junk(64, '\x5a');
+  // Unsigned (a signature made for other bytes): tampered, with no trust given too.
+  std::string unsigned_junk = signed_gzip(gzip("{}"), ours);
+  unsigned_junk.replace(gzip_offset(unsigned_junk), std::string::npos, junk);
+  CHECK(code_of(sync::read_bundle(unsigned_junk, trust_key(ours), kCreated)) == "bundle_tampered");
+  CHECK(code_of(sync::read_bundle(unsigned_junk, BundleTrust{}, kCreated)) == "bundle_tampered");
+  // Signed by a key nobody trusts, or another portal's: refused on the key alone.
+  const std::string foreign_junk = signed_gzip(junk, theirs);
+  CHECK(code_of(sync::read_bundle(foreign_junk, BundleTrust{}, kCreated)) == "bundle_untrusted");
+  CHECK(code_of(sync::read_bundle(foreign_junk, trust_key(ours), kCreated)) == "bundle_foreign");
+  // Only the trusted portal's signed bytes are inflated: then junk, a bomb past the bound
+  // or bytes after the gzip stream are damaged.
+  auto ours_junk = sync::read_bundle(signed_gzip(junk, ours), trust_key(ours), kCreated);
+  REQUIRE(code_of(ours_junk) == "bundle_damaged");
+  CHECK(ours_junk.error().detail.find("corrupted") != std::string::npos);
+  auto ours_bomb = sync::read_bundle(signed_gzip(gzip(std::string(65 * 1024 * 1024, '0')), ours),
+                                     trust_key(ours), kCreated);
+  REQUIRE(code_of(ours_bomb) == "bundle_damaged");
+  CHECK(ours_bomb.error().detail.find("inflates to more than") != std::string::npos);
+  const std::string good = written(sample(ours), ours);
+  const std::string trailing =
+      signed_gzip(std::string(std::string_view(good).substr(gzip_offset(good))) + "x", ours);
+  auto after = sync::read_bundle(trailing, trust_key(ours), kCreated);
+  REQUIRE(code_of(after) == "bundle_damaged");
+  CHECK(after.error().detail.find("follow") != std::string::npos);
 }
 
 TEST_CASE("another portal's bundle is foreign and the detail names both fingerprints") {

@@ -220,7 +220,8 @@ TEST_CASE("enrol prints a code that works once, and its QR code") {
   auto first = store->enrol({code, key.public_key, "caisse"}, wall_ms());
   REQUIRE_MESSAGE(first.ok(), (first.ok() ? std::string() : first.error().detail));
   CHECK(first->stands.size() == 1);
-  auto second = store->enrol({code, key.public_key, "caisse"}, first->portal_time_ms);
+  const codes::KeyPair other = codes::generate_key_pair();
+  auto second = store->enrol({code, other.public_key, "caisse"}, first->portal_time_ms);
   REQUIRE_FALSE(second.ok());
   CHECK(second.error().code == "code_used");
 

@@ -172,7 +172,19 @@ TEST_CASE("enrolment over HTTP: a code works once, unknown and malformed ones ar
   CHECK(answer->portal_time_ms == live.f.now_ms);
   CHECK(live.logged("POST /api/v1/enrol 200 dev-2 "));
 
-  auto second = live.client().Post("/api/v1/enrol", body, "application/json");
+  // The same key again (the answer was lost): the same device. Another key: used.
+  auto again = live.client().Post("/api/v1/enrol", body, "application/json");
+  REQUIRE(again);
+  CHECK(again->status == 200);
+  auto replayed = wire::parse_enrol_response(again->body);
+  REQUIRE_MESSAGE(replayed.ok(), again->body);
+  CHECK(replayed->device_id == "dev-2");
+  const codes::KeyPair other = codes::generate_key_pair();
+  auto second =
+      live.client().Post("/api/v1/enrol",
+                         wire::to_json(wire::EnrolRequest{portal::format_enrolment_code(*code),
+                                                          other.public_key, "k"}),
+                         "application/json");
   REQUIRE(second);
   CHECK(second->status == 409);
   CHECK(error_of(second).error == "code_used");

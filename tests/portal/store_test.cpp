@@ -229,6 +229,39 @@ TEST_CASE("orders of stands the device does not serve come as stubs, its own one
   CHECK(all.at(theirs.order_id).lines.size() == 1);
 }
 
+TEST_CASE("remaining counts the orders still to come, other stands' stubs among them") {
+  PortalFixture f;
+  for (int i = 0; i < 3; ++i) {
+    f.add(f.order(1, "Marie D."));
+    f.add(f.order(2, "Paul R."));
+  }
+  const portal::Device device = f.enrol({1});
+  // Pages of two: each page's remaining is what the later pages hold, stubs included
+  // (the device gets them too: the progress bar must not reach its end early).
+  std::vector<std::int64_t> remaining;
+  std::vector<std::size_t> sizes;
+  std::string cursor;
+  for (int guard = 0; guard < 10; ++guard) {
+    auto page = f.store->changes(device, cursor, 2, f.now_ms);
+    REQUIRE(page.ok());
+    REQUIRE(page->remaining.has_value());
+    remaining.push_back(*page->remaining);
+    sizes.push_back(page->orders.size());
+    cursor = page->cursor;
+    if (!page->more) break;
+  }
+  REQUIRE(sizes.size() == remaining.size());
+  std::size_t total = 0;
+  for (auto n : sizes) total += n;
+  CHECK(total == 6);
+  std::size_t seen = 0;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    seen += sizes[i];
+    CHECK(static_cast<std::size_t>(remaining[i]) == total - seen);
+  }
+  CHECK(remaining.back() == 0);
+}
+
 TEST_CASE("a key rotation comes with the page that holds it, old tokens stay valid") {
   PortalFixture f;
   auto long_order = f.order(1, "Longue attente");
@@ -375,7 +408,9 @@ TEST_CASE("an enrolment code works once, for 24 hours, however it is typed") {
   CHECK(device->stands == std::vector<std::int64_t>{1, 2});
   CHECK(device->public_key == key.public_key);
 
-  auto twice = f.store->enrol({*code, key.public_key, "caisse-1"}, f.now_ms + 2000);
+  // Another device with the same code: used.
+  const codes::KeyPair other_key = codes::generate_key_pair();
+  auto twice = f.store->enrol({*code, other_key.public_key, "caisse-2"}, f.now_ms + 2000);
   REQUIRE_FALSE(twice.ok());
   CHECK(twice.error().code == "code_used");
 
@@ -433,7 +468,59 @@ TEST_CASE("while an admin holds the write lock, last-seen and unknown codes do n
   CHECK(f.store->find_device(device.id).value().last_seen_ms == f.now_ms + 120'000);
   // A real code still enrols once the lock is free, and only once.
   CHECK(f.store->enrol({*code, key.public_key, "caisse-2"}, f.now_ms).ok());
-  CHECK(f.store->enrol({*code, key.public_key, "caisse-3"}, f.now_ms).error().code == "code_used");
+  const codes::KeyPair other = codes::generate_key_pair();
+  CHECK(f.store->enrol({*code, other.public_key, "caisse-3"}, f.now_ms).error().code ==
+        "code_used");
+}
+
+TEST_CASE("the same code and device key again get the same grant, within the code's life") {
+  PortalFixture f;
+  auto code = f.store->make_enrolment_code({1, 2}, f.now_ms);
+  REQUIRE(code.ok());
+  const codes::KeyPair key = codes::generate_key_pair();
+  auto first = f.store->enrol({*code, key.public_key, "caisse-1"}, f.now_ms + 1000);
+  REQUIRE_MESSAGE(first.ok(), (first.ok() ? std::string() : first.error().detail));
+  const auto devices_before = f.store->devices();
+  REQUIRE(devices_before.ok());
+
+  // The answer was lost: the device asks again with the same key, the code typed otherwise.
+  auto again = f.store->enrol({portal::format_enrolment_code(*code), key.public_key, "renamed"},
+                              f.now_ms + 60'000);
+  REQUIRE_MESSAGE(again.ok(), (again.ok() ? std::string() : again.error().detail));
+  CHECK(again->device_id == first->device_id);
+  CHECK(again->portal_name == first->portal_name);
+  CHECK(again->stands == first->stands);
+  CHECK(again->keys == first->keys);
+  CHECK(again->portal_key == first->portal_key);
+  CHECK(again->portal_time_ms == f.now_ms + 60'000);
+  // No second device, the first one unchanged.
+  const auto devices_after = f.store->devices();
+  REQUIRE(devices_after.ok());
+  REQUIRE(devices_after->size() == devices_before->size());
+  auto device = f.store->find_device(first->device_id);
+  REQUIRE(device.ok());
+  CHECK(device->name == "caisse-1");
+  CHECK(device->public_key == key.public_key);
+  CHECK(device->stands == std::vector<std::int64_t>{1, 2});
+
+  // Another key: used. The same key once the code has expired: used too.
+  const codes::KeyPair other = codes::generate_key_pair();
+  auto stranger = f.store->enrol({*code, other.public_key, "x"}, f.now_ms + 2000);
+  REQUIRE_FALSE(stranger.ok());
+  CHECK(stranger.error().code == "code_used");
+  auto late =
+      f.store->enrol({*code, key.public_key, "x"}, f.now_ms + portal::kEnrolmentCodeLifetimeMs);
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().code == "code_used");
+  auto just_in_time =
+      f.store->enrol({*code, key.public_key, "x"}, f.now_ms + portal::kEnrolmentCodeLifetimeMs - 1);
+  CHECK(just_in_time.ok());
+
+  // A revoked device does not come back by its code.
+  REQUIRE(f.store->revoke_device(first->device_id, f.now_ms + 3000).ok());
+  auto revoked = f.store->enrol({*code, key.public_key, "x"}, f.now_ms + 4000);
+  REQUIRE_FALSE(revoked.ok());
+  CHECK(revoked.error().code == "code_used");
 }
 
 TEST_CASE("a push is idempotent, a handover marks the order collected and shows in the pull") {

@@ -4,6 +4,7 @@
 set(COMPTOIR_TEST_TIMEOUT 180)
 comptoir_add_suite(comptoir_tests_bundle_apply bundle-apply
   provisioning/bundle_apply_test.cpp
+  provisioning/bundle_config_test.cpp
   e2e/sync_support.cpp)
 set(COMPTOIR_TEST_TIMEOUT 120)
 add_dependencies(comptoir_tests_bundle_apply comptoir-provision comptoir-portal comptoir)

@@ -3,19 +3,30 @@
 // from with no portal running; every refusal leaves the cache byte for byte as it was; and
 // the enrolment the bundle began finishes when the portal is first reached, the handovers
 // made offline going with it.
+#include "sync/bundle_apply.hpp"
+
 #include <doctest/doctest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
 
+#include "codes/pickup_token.hpp"
+#include "db/database.hpp"
+#include "db/sync_store.hpp"
+#include "runtime/clock.hpp"
+#include "sync/device_auth.hpp"
+#include "sync/enrolment.hpp"
+#include "sync/pending_enrolment.hpp"
 #include "tests/e2e/sync_support.hpp"
 #include "tests/support/subprocess.hpp"
 #include "tests/support/temp_dir.hpp"
@@ -404,6 +415,297 @@ TEST_CASE(
     const Appliance::SyncRun s = late.sync_once();
     CHECK(s.run.status.code == 4);  // not enrolled: nothing pending any more
   }
+}
+
+TEST_CASE("an enrolment answered but lost finishes with the same key and the same device") {
+  TempDir tmp;
+  Portal portal(tmp.file("portal"));
+  portal.demo(20);
+  const auto [key_hex, fingerprint] = identity(portal);
+  const std::uint16_t port = free_port();
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  Appliance app(tmp.path() / "app");
+  {
+    const Applied a = apply_bundle(make_bundle(portal, tmp.file("b.bundle"), url), app,
+                                   {"--portal-key", fingerprint});
+    INFO("stdout: " << a.run.out << "\nstderr: " << a.run.err);
+    REQUIRE(a.run.status.code == 0);
+  }
+  const std::string code = setting(app, "pending_enrol_code").value_or("");
+  REQUIRE(code.size() == 12);
+  CHECK(setting(app, sync::kSettingPendingEnrolKey).value_or("").empty());
+
+  // A first attempt with the portal down: the key pair is made and kept, the code waits.
+  {
+    const Appliance::SyncRun s = app.sync_once();
+    INFO("stdout: " << s.run.out << "\nstderr: " << s.run.err);
+    CHECK(s.run.status.code != 0);
+    CHECK(s.report["error"] == "offline");
+  }
+  const std::string secret = setting(app, sync::kSettingPendingEnrolKey).value_or("");
+  REQUIRE(secret.size() == 128);
+  CHECK(setting(app, "pending_enrol_code") == code);
+  {
+    const Appliance::SyncRun s = app.sync_once();
+    CHECK(s.report["error"] == "offline");
+  }
+  CHECK(setting(app, sync::kSettingPendingEnrolKey) == secret);  // the same pair each attempt
+
+  // The portal comes up and takes the code with that key, but the answer never reaches the
+  // appliance (the request made here stands for it).
+  FixedPortServer server(portal, port);
+  const auto bytes = codes::from_hex(secret);
+  REQUIRE(bytes.has_value());
+  codes::KeyPair pair;
+  std::copy(bytes->begin(), bytes->end(), pair.secret_key.begin());
+  std::copy(bytes->begin() + 32, bytes->end(), pair.public_key.begin());
+  sync::EnrolOptions lost;
+  lost.portal_url = url;
+  lost.code = code;
+  lost.stand = kStand;
+  lost.key = pair;
+  auto granted = sync::request_enrolment(lost);
+  REQUIRE_MESSAGE(granted.ok(), (granted.ok() ? std::string() : granted.error().detail));
+  const std::string device = granted->answer.device_id;
+  // One line a device: "dev-N\tname\tstands ..." (its last-seen time changes as it syncs).
+  const auto devices = [&] {
+    std::vector<std::string> ids;
+    for (const std::string &line : split_lines(portal.admin_ok({"devices", "list"}))) {
+      if (line.rfind("dev-", 0) == 0) ids.push_back(line.substr(0, line.find('\t')));
+    }
+    return ids;
+  };
+  const std::vector<std::string> devices_before = devices();
+  CHECK(std::count(devices_before.begin(), devices_before.end(), device) == 1);
+  CHECK_FALSE(file_exists(app.data() + "/device.key"));
+
+  // The next round sends the same code with the same key: the same device, enrolled.
+  {
+    const Appliance::SyncRun s = app.sync_once();
+    INFO("stdout: " << s.run.out << "\nstderr: " << s.run.err);
+    REQUIRE(s.run.status.code == 0);
+    CHECK(s.report["ok"] == true);
+    CHECK(s.report["link"] == "online");
+  }
+  CHECK(setting(app, "device_id") == device);
+  CHECK(setting(app, "pending_enrol_code") == "");
+  CHECK(setting(app, sync::kSettingPendingEnrolKey) == "");
+  CHECK(setting(app, "portal_key") == key_hex);
+  CHECK(file_exists(app.data() + "/device.key"));
+  CHECK(read_file(app.data() + "/device.key").find(secret) != std::string::npos);
+  CHECK(devices() == devices_before);  // no second device
+}
+
+TEST_CASE("stopping the agent abandons a pending enrolment's request at once") {
+  TempDir tmp;
+  Portal portal(tmp.file("portal"));
+  portal.demo(20);
+  const auto [key_hex, fingerprint] = identity(portal);
+  // A portal address that takes the connection and never answers.
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr *>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  socklen_t len = sizeof addr;
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr *>(&addr), &len) == 0);
+  const std::string url = "http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  Appliance app(tmp.path() / "app");
+  {
+    const Applied a = apply_bundle(make_bundle(portal, tmp.file("b.bundle"), url), app,
+                                   {"--portal-key", key_hex});
+    REQUIRE(a.run.status.code == 0);
+  }
+  const std::string code = setting(app, "pending_enrol_code").value_or("");
+  REQUIRE(code.size() == 12);
+
+  db::OpenOptions open_options;
+  open_options.create = false;
+  auto database = db::Database::open(app.db(), open_options);
+  REQUIRE(database.ok());
+  SystemClock clock;
+  sync::SyncSettings settings;
+  settings.stall_s = 120;  // far longer than the test allows: only the abort can end it
+  settings.connect_timeout_s = 60;
+  auto agent = sync::make_pending_agent(**database, app.data(), settings, clock, nullptr);
+  REQUIRE(agent.ok());
+  REQUIRE(*agent != nullptr);
+  (*agent)->start([] {});
+  // The enrolment request arrives and waits for an answer.
+  pollfd waiting{listener, POLLIN, 0};
+  REQUIRE(::poll(&waiting, 1, 30'000) == 1);
+  const int connection = ::accept(listener, nullptr, nullptr);
+  REQUIRE(connection >= 0);
+  std::string request;
+  while (request.find("\r\n\r\n") == std::string::npos) {
+    pollfd in{connection, POLLIN, 0};
+    REQUIRE(::poll(&in, 1, 30'000) == 1);
+    char buf[4096];
+    const ssize_t n = ::read(connection, buf, sizeof buf);
+    REQUIRE(n > 0);
+    request.append(buf, static_cast<std::size_t>(n));
+  }
+  CHECK(request.rfind("POST /api/v1/enrol ", 0) == 0);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  (*agent)->stop();
+  const auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took < std::chrono::seconds(5));
+  agent->reset();
+  ::close(connection);
+  ::close(listener);
+  // Nothing given up: the code and its key wait for the next start.
+  CHECK(setting(app, "pending_enrol_code") == code);
+  CHECK(setting(app, sync::kSettingPendingEnrolKey).value_or("").size() == 128);
+  CHECK_FALSE(file_exists(app.data() + "/device.key"));
+}
+
+TEST_CASE("the portal key in the answer to a pending code must be the pinned one") {
+  TempDir tmp;
+  REQUIRE(wire::sodium_ready());
+  const codes::KeyPair pinned = codes::generate_key_pair();
+  const codes::KeyPair other = codes::generate_key_pair();
+  const std::string pinned_hex = codes::to_hex(pinned.public_key.data(), pinned.public_key.size());
+  auto database = db::Database::open(tmp.file("cache.db"));
+  REQUIRE(database.ok());
+  db::Database &db = **database;
+  REQUIRE(db.set_setting(db::kSettingPortalKey, pinned_hex).ok());
+
+  sync::EnrolOptions options;
+  sync::EnrolGrant grant;
+  grant.portal = "https://portal.example.org";
+  // No key in the answer (all zero): refused, even with force.
+  for (const bool force : {false, true}) {
+    options.force = force;
+    auto r = sync::check_pending_portal_key(db, options, grant);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "portal_foreign");
+    CHECK(r.error().detail.find("no identity key") != std::string::npos);
+    CHECK(r.error().detail.find(sync::bundle_fingerprint(pinned.public_key)) != std::string::npos);
+  }
+  options.force = false;
+  grant.answer.portal_key = other.public_key;
+  {
+    auto r = sync::check_pending_portal_key(db, options, grant);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == "portal_foreign");
+    CHECK(r.error().detail.find(sync::bundle_fingerprint(other.public_key)) != std::string::npos);
+  }
+  grant.answer.portal_key = pinned.public_key;
+  CHECK(sync::check_pending_portal_key(db, options, grant).ok());
+  CHECK(db.setting(db::kSettingPortalKey).value() == pinned_hex);  // the pin untouched
+
+  // Pinned only in the config: the same.
+  auto bare = db::Database::open(tmp.file("bare.db"));
+  REQUIRE(bare.ok());
+  options.settings.portal_key = pinned_hex;
+  grant.answer.portal_key = codes::PublicKey{};
+  CHECK(sync::check_pending_portal_key(**bare, options, grant).error().code == "portal_foreign");
+  grant.answer.portal_key = pinned.public_key;
+  CHECK(sync::check_pending_portal_key(**bare, options, grant).ok());
+}
+
+TEST_CASE("bundle checks on a counter not enrolled yet, insecure portals and fingerprints") {
+  sync::Bundle bundle;
+  bundle.portal_url = "http://127.0.0.1:8080";
+  bundle.stand_id = 1;
+  bundle.created_ms = 2'000'000;
+  sync::ApplianceBundleState state;
+  state.has_cache = true;
+  state.portal_url = bundle.portal_url;
+  state.stand_id = 1;
+  CHECK(sync::check_bundle_fits(bundle, state).ok());
+
+  // Handovers waiting for the earlier bundle's portal and stand: a bundle for another one
+  // is refused, saying they belong to the current one.
+  state.outbox = 2;
+  sync::Bundle stand2 = bundle;
+  stand2.stand_id = 2;
+  auto r = sync::check_bundle_fits(stand2, state);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "bundle_other_stand");
+  CHECK(r.error().detail.find("2 handover(s) waiting to be sent belong to stand 1") !=
+        std::string::npos);
+  sync::Bundle elsewhere = bundle;
+  elsewhere.portal_url = "https://portal.example.org";
+  r = sync::check_bundle_fits(elsewhere, state);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "bundle_other_portal");
+  CHECK(r.error().detail.find("belong to http://127.0.0.1:8080") != std::string::npos);
+  CHECK(sync::check_bundle_fits(bundle, state).ok());
+  // Nothing waiting: a not-yet-enrolled counter may change stand or portal.
+  state.outbox = 0;
+  CHECK(sync::check_bundle_fits(stand2, state).ok());
+  CHECK(sync::check_bundle_fits(elsewhere, state).ok());
+
+  // Plain http:// across the network only with [sync] insecure.
+  sync::Bundle plain = bundle;
+  plain.portal_url = "http://192.0.2.10:8080";
+  state.portal_url = plain.portal_url;
+  r = sync::check_bundle_fits(plain, state);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == "insecure_url");
+  CHECK(r.error().detail.find("set [sync] insecure = true") != std::string::npos);
+  CHECK(r.error().detail.find("https://") != std::string::npos);
+  state.insecure = true;
+  CHECK(sync::check_bundle_fits(plain, state).ok());
+
+  // A fingerprint as people type it, read as read_bundle reads it.
+  auto trust = sync::make_bundle_trust("", "", "ol1i0-abcde-fghjk-mnpqr");
+  REQUIRE(trust.ok());
+  CHECK(trust->fingerprint == "01110-ABCDE-FGHJK-MNPQR");
+  CHECK_FALSE(trust->key.has_value());
+  CHECK(sync::make_bundle_trust("", "", "0111*-ABCDE-FGHJK-MNPQR").error().code ==
+        "bad_portal_key");
+  CHECK(sync::make_bundle_trust("", "", "0111-ABCDE-FGHJK-MNPQR").error().code == "bad_portal_key");
+}
+
+TEST_CASE("a bundle without a code leaves no older code or key pending") {
+  TempDir tmp;
+  auto database = db::Database::open(tmp.file("cache.db"));
+  REQUIRE(database.ok());
+  db::Database &db = **database;
+  REQUIRE(db.set_setting(db::kSettingPendingEnrolCode, "K7QM9X2DF3A4").ok());
+  REQUIRE(db.set_setting(sync::kSettingPendingEnrolKey, std::string(128, 'a')).ok());
+
+  sync::Bundle bundle;
+  bundle.portal_name = "Portail";
+  bundle.portal_url = "https://portal.example.org";
+  bundle.stand_id = 1;
+  bundle.bundle_id = std::string(32, 'b');
+  bundle.created_ms = 1'000;
+  bundle.expires_ms = 2'000;
+  bundle.snapshot.cursor = "s0";
+  sync::ApplianceBundleState state;
+  state.has_cache = true;
+
+  // The same code again keeps its key pair; none clears both.
+  bundle.enrol_code = "K7QM9X2DF3A4";
+  {
+    db::Transaction tx(db.connection());
+    REQUIRE(tx.began());
+    auto written = sync::write_bundle_in_transaction(db, bundle, state);
+    REQUIRE_MESSAGE(written.ok(), (written.ok() ? std::string() : written.error().detail));
+    CHECK(written->pending_enrolment);
+    REQUIRE(tx.commit().ok());
+  }
+  CHECK(db.setting(db::kSettingPendingEnrolCode).value() == "K7QM9X2DF3A4");
+  CHECK(db.setting(sync::kSettingPendingEnrolKey).value() == std::string(128, 'a'));
+  bundle.enrol_code.clear();
+  bundle.created_ms = 1'500;
+  {
+    db::Transaction tx(db.connection());
+    REQUIRE(tx.began());
+    auto written = sync::write_bundle_in_transaction(db, bundle, state);
+    REQUIRE_MESSAGE(written.ok(), (written.ok() ? std::string() : written.error().detail));
+    CHECK_FALSE(written->pending_enrolment);
+    REQUIRE(tx.commit().ok());
+  }
+  CHECK(db.setting(db::kSettingPendingEnrolCode).value() == "");
+  CHECK(db.setting(sync::kSettingPendingEnrolKey).value() == "");
+  CHECK(db.setting(db::kSettingPortalUrl).value() == bundle.portal_url);
 }
 
 }  // namespace comptoir::test

@@ -11,7 +11,8 @@ target_compile_definitions(comptoir_tests_package PRIVATE
   COMPTOIR_BIN_DIR="${CMAKE_RUNTIME_OUTPUT_DIRECTORY}")
 
 # The .deb: a Release configure and build of the shipped programs (~2 min on 2 cores the first
-# time, seconds after), cpack, then the checks (~20 s).
+# time, seconds after), cpack, then the checks (~20 s). Nothing is installed from ctest
+# (COMPTOIR_PACKAGE_NO_INSTALL=1): a missing tool fails the test, naming its package.
 add_test(NAME package/deb
   COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/package_test.sh ${CMAKE_SOURCE_DIR}
           ${CMAKE_BINARY_DIR}/package-release)

@@ -8,11 +8,16 @@
 #     catalog; no test or benchmark program);
 #   - the units: systemd-analyze verify, and the paths they expect match what the package
 #     and the programs use (/usr/bin/comptoir, /var/lib/comptoir, /etc/comptoir, the user);
+#     no wait for network-online.target, no ConfigurationDirectory=, and the kiosk leaves
+#     /run/user (cage's Wayland socket) visible and writable;
 #   - the udev rules: each line well formed, group comptoir for each scanner node type;
 #   - an install into a throwaway root with dpkg --root and the maintainer scripts run there
 #     (DPKG_ROOT): the user, the directories and their modes, the configuration written; the
 #     installed programs run; a reinstall keeps an edited configuration; a purge removes the
-#     data and the configuration.
+#     data and the whole of /etc/comptoir (a file a technician put there too).
+# The tools it needs are those scripts/test installs (scripts/lib.sh COMPTOIR_BUILD_PACKAGES):
+# one missing is a failure that says which package to install; nothing is installed here
+# (scripts/package runs with COMPTOIR_PACKAGE_NO_INSTALL=1).
 # usage: package_test.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 
@@ -35,8 +40,26 @@ check() { # check DESCRIPTION COMMAND...
 # The sanitizers of the test tree must not reach the Release programs.
 unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
+# The tools, each with the Debian package that has it. A missing one fails the test: a skipped
+# check would pass with the .deb never built nor verified.
+missing=()
+for tool in cmake:cmake ninja:ninja-build dpkg-deb:dpkg dpkg-query:dpkg \
+  dpkg-shlibdeps:dpkg-dev file:file systemd-analyze:systemd systemd-sysusers:systemd \
+  systemd-tmpfiles:systemd; do
+  if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+    fail "${tool%%:*} not found: install the package ${tool##*:} (sudo apt-get install ${tool##*:}; scripts/test installs it)"
+    missing+=("${tool##*:}")
+  fi
+done
+if ((${#missing[@]} > 0)); then
+  printf 'Install them, then run the test again:\n  sudo apt-get install -y --no-install-recommends %s\n' \
+    "$(printf '%s\n' "${missing[@]}" | sort -u | paste -sd ' ')"
+  exit 1
+fi
+
 t0=$SECONDS
-deb=$("$src/scripts/package" --build-dir "$build" 2>"$work/package.log" | tail -n 1) || {
+deb=$(COMPTOIR_PACKAGE_NO_INSTALL=1 "$src/scripts/package" --build-dir "$build" \
+  2>"$work/package.log" | tail -n 1) || {
   tail -n 40 "$work/package.log"
   echo "not ok - scripts/package failed (above)"
   exit 1
@@ -89,9 +112,16 @@ key() { sed -n "s/^$2=//p" "$units/$1"; }
 for unit in comptoir-kiosk.service comptoir-headless.service; do
   check "$unit: Type=notify, WatchdogSec=30, Restart=always" test \
     "$(key $unit Type) $(key $unit WatchdogSec) $(key $unit Restart)" = "notify 30 always"
-  check "$unit: User=comptoir, StateDirectory=comptoir, ConfigurationDirectory=comptoir" test \
-    "$(key $unit User) $(key $unit StateDirectory) $(key $unit ConfigurationDirectory)" = \
-    "comptoir comptoir comptoir"
+  check "$unit: User=comptoir, StateDirectory=comptoir" test \
+    "$(key $unit User) $(key $unit StateDirectory)" = "comptoir comptoir"
+  # systemd would make a missing /etc/comptoir root:root 0750, unreadable by comptoir:
+  # tmpfiles and postinst make it root:comptoir.
+  check "$unit: no ConfigurationDirectory= (tmpfiles makes /etc/comptoir root:comptoir)" \
+    bash -c '! grep -Eq "^ConfigurationDirectory(Mode)?=" "$1"' _ "$units/$unit"
+  # The counter works offline: no wait for a network that may never come.
+  check "$unit: After=network.target, no network-online.target" bash -c \
+    'grep -Eq "^After=(.* )?network\.target( |\$)" "$1" && ! grep -Eq "^[^#]*network-online" "$1"' \
+    _ "$units/$unit"
   check "$unit: no PrivateDevices= nor DeviceAllow= (the scanners are device nodes)" \
     bash -c '! grep -Eq "^(PrivateDevices|DeviceAllow|DevicePolicy)=" "$1"' _ "$units/$unit"
   check "$unit: logs to the journal" test \
@@ -103,6 +133,35 @@ check "kiosk runs comptoir under cage, WATCHDOG_PID dropped" \
 check "kiosk: NotifyAccess=all (comptoir is cage's child), a seat on tty1" test \
   "$(key comptoir-kiosk.service NotifyAccess) $(key comptoir-kiosk.service PAMName) $(key comptoir-kiosk.service TTYPath)" = \
   "all login /dev/tty1"
+# cage's Wayland socket is in $XDG_RUNTIME_DIR, /run/user/UID: nothing may hide it or make it
+# read-only. ProtectHome= (yes, read-only, tmpfs: all of them reach /run/user),
+# ProtectSystem=strict (/run read-only), a path setting naming /run or /run/user, a
+# TemporaryFileSystem= over either. Prints what hides it; fails when something does.
+keeps_run_user() {
+  awk -F= '
+    /^ProtectHome=/ && $2 !~ /^(no|false|0)$/ { print; bad = 1 }
+    /^ProtectSystem=strict$/ { print; bad = 1 }
+    /^(InaccessiblePaths|ReadOnlyPaths|TemporaryFileSystem)=/ {
+      n = split($2, paths, " ")
+      for (i = 1; i <= n; i++) {
+        p = paths[i]; sub(/^[-+]+/, "", p); sub(/:.*$/, "", p); sub(/\/+$/, "", p)
+        if (p == "/run" || p == "/run/user" || p ~ /^\/run\/user\// || p == "/var/run" || p == "") {
+          print; bad = 1
+        }
+      }
+    }
+    END { exit bad }' "$1"
+}
+# The check catches what it is for (a unit as it was with ProtectHome=yes).
+printf '[Service]\nProtectSystem=full\nProtectHome=yes\n' >"$work/hides1.service"
+printf '[Service]\nInaccessiblePaths=-/home -/run/user\n' >"$work/hides2.service"
+printf '[Service]\nTemporaryFileSystem=/run:ro\n' >"$work/hides3.service"
+refused() { ! keeps_run_user "$1" >/dev/null; }
+for bad in hides1 hides2 hides3; do
+  check "the /run/user check refuses $(tail -n 1 "$work/$bad.service")" refused "$work/$bad.service"
+done
+check "kiosk: /run/user (cage's Wayland socket) neither hidden nor read-only" \
+  keeps_run_user "$units/comptoir-kiosk.service"
 check "headless conflicts with the kiosk" grep -qx 'Conflicts=comptoir-kiosk.service' \
   "$units/comptoir-headless.service"
 check "headless runs comptoir --headless" \
@@ -187,7 +246,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
   done
   rm -f "$root/usr/bin/cage"
 else
-  ok "# skip systemd-analyze verify: systemd-analyze not found"
+  fail "systemd-analyze not found: install the package systemd (scripts/test installs it)"
 fi
 
 # A reinstall (an upgrade) keeps the configuration enrolment edited.
@@ -198,8 +257,10 @@ printf '\n[sync]\n# edited by enrolment\n' >>"$conf"
 }
 check "a reinstall keeps the edited configuration" grep -q '^# edited by enrolment$' "$conf"
 
-# Purge: the data and the configuration go with the package.
+# Purge: the data and the whole configuration directory go with the package, a file a
+# technician put there included.
 : >"$root/var/lib/comptoir/comptoir.db"
+printf 'a CA\n' >"$root/etc/comptoir/portal-ca.pem"
 if "${dpkg_root[@]}" --purge comptoir >"$work/purge.log" 2>&1; then
   ok "dpkg --root --purge removes it"
 else
@@ -207,7 +268,7 @@ else
   fail "dpkg --root --purge removes it"
 fi
 check "purge removed /var/lib/comptoir" test ! -e "$root/var/lib/comptoir"
-check "purge removed /etc/comptoir" test ! -e "$root/etc/comptoir"
+check "purge removed /etc/comptoir, the CA file put there included" test ! -e "$root/etc/comptoir"
 check "purge removed the programs" test ! -e "$root/usr/bin/comptoir"
 
 printf '%d failure(s) in %d s\n' "$failures" "$((SECONDS - t0))"

@@ -1,7 +1,8 @@
 // `comptoir-provision reset` end to end: a factory reset of an appliance enrolled with the real
 // comptoir-portal removes its personal data and credentials and keeps what a person wrote; it
-// refuses while the appliance runs, while handovers wait to be sent, and without --yes when no
-// one can be asked.
+// refuses while the appliance runs, while handovers wait to be sent, without --yes when no
+// one can be asked, and where there is no Comptoir file; a linked key is reported, not
+// called removed.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
@@ -179,6 +180,51 @@ TEST_CASE("reset without yes asks a person and refuses when there is none") {
   CHECK(exit_code(kept) == 0);
   CHECK_FALSE(fs::exists(demo.db));
   CHECK(read_file(demo.config) == "# by hand\n[sync]\ninsecure = true\n");
+}
+
+TEST_CASE("reset where there is no Comptoir file changes nothing and says where to look") {
+  DemoAppliance demo;  // the real appliance, elsewhere
+  TempDir tmp;
+  const std::string empty = tmp.file("empty");
+  fs::create_directories(empty);
+  write_file(empty + "/notes.txt", "mine\n");
+  for (const std::string &wrong : {empty, tmp.file("absent")}) {
+    CAPTURE(wrong);
+    const RunResult r = reset(wrong, demo.config, {"--yes", "--force-discard-unsynced"});
+    INFO(r.out << r.err);
+    CHECK(exit_code(r) == 1);
+    CHECK(r.err.find("no Comptoir file in " + wrong + ": nothing was removed") !=
+          std::string::npos);
+    CHECK(r.err.find("--data DIR, or check data_dir in " + demo.config) != std::string::npos);
+    CHECK(r.out.find("Factory reset done") == std::string::npos);
+  }
+  CHECK_FALSE(fs::exists(empty + "/comptoir.lock"));  // not even the lock
+  CHECK_FALSE(fs::exists(tmp.file("absent")));
+  CHECK(read_file(empty + "/notes.txt") == "mine\n");
+  demo.require_untouched();  // the config's [sync] insecure included
+}
+
+TEST_CASE("reset does not call a linked key removed: the link and its target are reported") {
+  DemoAppliance demo;
+  TempDir elsewhere;
+  const std::string target = elsewhere.file("device.key");
+  fs::rename(demo.data + "/device.key", target);
+  fs::create_symlink(target, demo.data + "/device.key");
+  const RunResult r = reset(demo.data, demo.config, {"--yes", "--force-discard-unsynced"});
+  INFO(r.out << r.err);
+  CHECK(exit_code(r) == 1);
+  CHECK(r.err.find(demo.data + "/device.key is a symbolic link to " + target +
+                   ": neither was removed") != std::string::npos);
+  CHECK(r.err.find("Factory reset incomplete") != std::string::npos);
+  CHECK(r.out.find("Factory reset done") == std::string::npos);
+  CHECK(r.out.find("removed: " + demo.data + "/device.key") == std::string::npos);
+  CHECK(r.out.find("not made by Comptoir") == std::string::npos);
+  CHECK(fs::is_symlink(demo.data + "/device.key"));
+  CHECK(read_file(target) == "{}");
+  // The regular files are removed all the same.
+  CHECK(r.out.find("removed: " + demo.db) != std::string::npos);
+  CHECK_FALSE(fs::exists(demo.db));
+  CHECK_FALSE(fs::exists(demo.data + "/demo-codes.json"));
 }
 
 }  // namespace comptoir::test

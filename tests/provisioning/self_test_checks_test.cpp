@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <nlohmann/json.hpp>
 
 #include "runtime/appliance.hpp"
@@ -112,8 +113,14 @@ TEST_CASE("the pinned portal key must be there and agree with the config") {
   const CheckResult differ = judge_portal_key(a, b, "/c.toml", true);
   CHECK(differ.status == CheckStatus::fail);
   CHECK(differ.fix.en.find("portal_key = \"" + a + "\"") != std::string::npos);
-  CHECK(judge_portal_key(a, "", "/c.toml", true).status == CheckStatus::warn);
-  CHECK(judge_portal_key("", b, "/c.toml", true).status == CheckStatus::warn);
+  // One pin is enough: the kiosk, run as comptoir, pins the database only.
+  const CheckResult db_only = judge_portal_key(a, "", "/c.toml", true);
+  CHECK(db_only.status == CheckStatus::ok);
+  CHECK(db_only.detail.en.find("pinned in the database") != std::string::npos);
+  CHECK(db_only.fix.empty());
+  const CheckResult config_only = judge_portal_key("", b, "/c.toml", true);
+  CHECK(config_only.status == CheckStatus::ok);
+  CHECK(config_only.detail.en.find("pinned in /c.toml") != std::string::npos);
   CHECK(judge_portal_key("", "", "/c.toml", true).status == CheckStatus::fail);
   CHECK(judge_portal_key("", "", "/c.toml", false).status == CheckStatus::skipped);
 }
@@ -125,6 +132,61 @@ TEST_CASE("scanners warn when none is read and fail on a configured device that 
   const CheckResult missing = judge_scanners(1, 3, {{"serial /dev/ttyACM7", false}}, {"Honeywell"});
   CHECK(missing.status == CheckStatus::fail);
   CHECK(missing.detail.en.find("serial /dev/ttyACM7") != std::string::npos);
+}
+
+TEST_CASE("a scanner read as root that the service user cannot open fails with the udev fix") {
+  // The user comptoir: uid 990, in its group 990 and in input (104).
+  const ServiceUser comptoir{990, {990, 104}};
+  // evdev is only read; usb, serial and camera nodes are opened read-write.
+  const DeviceNode input_group{"/dev/input/event5", 0, 104, 0660, false};
+  CHECK(service_can_open(input_group, comptoir));
+  DeviceNode root_only{"/dev/input/event6", 0, 104, 0600, false};
+  CHECK_FALSE(service_can_open(root_only, comptoir));
+  // Other bits count only for users neither owner nor in the group.
+  CHECK(service_can_open({"/dev/input/event7", 0, 0, 0604, false}, comptoir));
+  CHECK_FALSE(service_can_open({"/dev/input/event8", 0, 104, 0604, false}, comptoir));
+  // The owner's bits for its owner, even when the group's would allow more.
+  CHECK_FALSE(service_can_open({"/dev/ttyACM0", 990, 990, 0460, true}, comptoir));
+  // Read-write wanted: read alone is not enough.
+  CHECK_FALSE(service_can_open({"/dev/bus/usb/001/004", 0, 990, 0640, true}, comptoir));
+  CHECK(service_can_open({"/dev/bus/usb/001/004", 0, 990, 0660, true}, comptoir));
+  CHECK_FALSE(service_can_open({"/dev/video0", 0, 44, 0660, true}, comptoir));
+  CHECK(service_can_open({"/dev/video0", 0, 44, 0660, true}, ServiceUser{990, {990, 44}}));
+
+  CHECK(judge_scanners(1, 3, {}, {"Honeywell"}, {}).status == CheckStatus::ok);
+  const CheckResult denied = judge_scanners(1, 3, {}, {"Honeywell"}, {root_only});
+  CHECK(denied.status == CheckStatus::fail);
+  CHECK(denied.detail.en.find("/dev/input/event6 (uid 0, gid 104, 0600)") != std::string::npos);
+  CHECK(denied.fix.en.find("udevadm control --reload-rules") != std::string::npos);
+  CHECK(denied.fix.fr.find("61-comptoir-local.rules") != std::string::npos);
+}
+
+TEST_CASE("a database this user may not look at says to run as root, not that it is missing") {
+  DatabaseFacts denied;
+  denied.path = "/var/lib/comptoir/comptoir.db";
+  denied.reach_errno = EACCES;
+  denied.as_root = false;
+  const CheckResult r = judge_database(denied);
+  CHECK(r.status == CheckStatus::fail);
+  CHECK(r.fix.en == "run as root (sudo comptoir-provision selftest)");
+  CHECK(r.detail.en.find("not provisioned") == std::string::npos);
+  // Missing for real: not provisioned (errno as inspect_database finds it).
+  test::TempDir tmp;
+  DatabaseFacts missing = inspect_database(tmp.file("comptoir.db"));
+  CHECK_FALSE(missing.exists);
+  CHECK(missing.reach_errno == ENOENT);
+  missing.as_root = false;
+  CHECK(judge_database(missing).detail.en.find("not provisioned") != std::string::npos);
+  // Root is never denied: whatever it met is not a matter of running as root.
+  DatabaseFacts root = denied;
+  root.as_root = true;
+  CHECK(judge_database(root).fix.en.find("sudo") == std::string::npos);
+
+  IdentityFacts id;
+  id.denied = true;
+  const CheckResult identity = judge_identity(id, "/var/lib/comptoir");
+  CHECK(identity.status == CheckStatus::skipped);
+  CHECK(identity.fix.en.find("run as root") != std::string::npos);
 }
 
 TEST_CASE("the data directory must exist, be ours and not be world readable") {

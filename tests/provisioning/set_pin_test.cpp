@@ -1,9 +1,11 @@
 // `comptoir-provision set-pin` and the demo's PIN, through the real binary: the PIN comes
-// on stdin, the answer is French and English, a bad PIN or a directory with no cache is
-// refused with the next step and changes nothing.
+// on stdin, the answer is French and English, a bad PIN is refused with the next step and
+// changes nothing; on a fresh appliance the cache is made (and enrolment with the real
+// comptoir-portal works on it); the data directory comes from --data or the config.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -11,11 +13,14 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "db/database.hpp"
+#include "runtime/appliance.hpp"
 #include "runtime/technician_pin.hpp"
+#include "tests/e2e/sync_support.hpp"
 #include "tests/support/subprocess.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -39,6 +44,21 @@ bool opens(const TempDir &dir, std::string_view pin) {
   INFO((r ? std::string() : r.error().code));
   REQUIRE(r.ok());
   return *r;
+}
+
+// The same, for a data directory given by path.
+bool opens_at(const std::string &data, std::string_view pin) {
+  auto db = db::Database::open(data + "/" + db::Database::kFileName, {.create = false});
+  REQUIRE(db.ok());
+  auto r = check_technician_pin(**db, pin);
+  REQUIRE(r.ok());
+  return *r;
+}
+
+unsigned mode_of(const std::string &path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
 }
 
 void require_exit(const RunResult &r, int code) {
@@ -189,17 +209,109 @@ TEST_CASE("set-pin refuses a bad PIN in both languages and keeps the old one") {
   CHECK(opens(dir, "1234"));
 }
 
-TEST_CASE("set-pin on a directory with no cache says what to do and creates nothing") {
-  TempDir dir;
-  const RunResult r = provision({"set-pin", "--data", dir.path().string()}, "1234\n");
-  require_exit(r, 1);
-  CHECK(r.err.find("Aucune base Comptoir") != std::string::npos);
-  CHECK(r.err.find("No Comptoir database") != std::string::npos);
-  CHECK_FALSE(file_exists(dir.file(db::Database::kFileName)));
+// Before: set-pin refused a directory with no cache ("no new empty cache"). Now it makes
+// one, so the PIN can be set before the appliance is enrolled; a refused PIN still leaves no
+// cache behind.
+TEST_CASE("set-pin on a fresh directory makes the cache, and a refused PIN leaves none") {
+  TempDir tmp;
+  const std::string data = tmp.file("fresh/data");
+  const RunResult bad = provision({"set-pin", "--data", data}, "12\n");
+  require_exit(bad, 1);
+  CHECK(bad.err.find("4 to 8 digits") != std::string::npos);
+  for (const char *suffix : {"", "-wal", "-shm", "-journal"}) {
+    CHECK_FALSE(file_exists(data + "/" + db::Database::kFileName + suffix));
+  }
+
+  const RunResult r = provision({"set-pin", "--data", data}, "1234\n");
+  require_exit(r, 0);
+  CHECK(r.out.find("Technician PIN saved in " + data) != std::string::npos);
+  auto db = db::Database::open(data + "/" + db::Database::kFileName, {.create = false});
+  REQUIRE(db.ok());
+  auto pin = check_technician_pin(**db, "1234");
+  REQUIRE(pin.ok());
+  CHECK(*pin);
+  // No stand yet: the kiosk starts on it, enrolment fills it.
+  auto stand = (*db)->setting(kSettingStand);
+  REQUIRE(stand.ok());
+  CHECK_FALSE(stand->has_value());
+  // The service's alone.
+  CHECK(mode_of(data) == 0700);
+  CHECK(mode_of(data + "/" + db::Database::kFileName) == 0600);
 
   const RunResult usage = provision({"set-pin", "--pin", "1234"});
   require_exit(usage, 2);
   CHECK(usage.err.find("set-pin") != std::string::npos);
+}
+
+TEST_CASE("set-pin finds the data directory in the config, as the other commands") {
+  TempDir tmp;
+  const std::string data = tmp.file("from-config");
+  const std::string config = tmp.file("comptoir.toml");
+  write_file(config, "[appliance]\ndata_dir = \"" + data + "\"\n");
+  require_exit(provision({"set-pin", "--config", config}, "5678\n"), 0);
+  auto db = db::Database::open(data + "/" + db::Database::kFileName, {.create = false});
+  REQUIRE(db.ok());
+  auto pin = check_technician_pin(**db, "5678");
+  REQUIRE(pin.ok());
+  CHECK(*pin);
+  // The config by $COMPTOIR_CONFIG (the default path's override) too.
+  const RunResult by_env = run({"/usr/bin/env", "COMPTOIR_CONFIG=" + config,
+                                std::string(COMPTOIR_BIN_DIR) + "/comptoir-provision", "set-pin"},
+                               "8765\n");
+  require_exit(by_env, 0);
+  CHECK(by_env.out.find(data) != std::string::npos);
+  // --data wins over the config.
+  const std::string other = tmp.file("other");
+  require_exit(provision({"set-pin", "--config", config, "--data", other}, "4321\n"), 0);
+  CHECK(file_exists(other + "/" + db::Database::kFileName));
+  // A config named but missing: refused, nothing made.
+  const RunResult missing = provision({"set-pin", "--config", tmp.file("none.toml")}, "1234\n");
+  require_exit(missing, 1);
+  CHECK(missing.err.find(tmp.file("none.toml")) != std::string::npos);
+}
+
+TEST_CASE("set-pin refuses a home directory as the data directory and changes nothing") {
+  TempDir tmp;
+  const std::string home = tmp.file("home");
+  std::filesystem::create_directories(home);
+  REQUIRE(::chmod(home.c_str(), 0755) == 0);
+  const RunResult r =
+      run({"/usr/bin/env", "HOME=" + home, std::string(COMPTOIR_BIN_DIR) + "/comptoir-provision",
+           "set-pin", "--data", home},
+          "1234\n");
+  require_exit(r, 1);
+  CHECK(r.err.find("Choose a folder for Comptoir alone") != std::string::npos);
+  CHECK(mode_of(home) == 0755);
+  CHECK(std::filesystem::is_empty(home));
+}
+
+TEST_CASE("set-pin on a fresh directory, then enrolment with the real portal") {
+  TempDir tmp;
+  Portal portal(tmp.file("portal"));
+  portal.demo(20);
+  PortalServer server(portal);
+  INFO("portal: " << server.output());
+  REQUIRE(server.listening());
+  const std::string data = tmp.file("app/data");
+  const std::string config = tmp.file("app/comptoir.toml");
+  require_exit(provision({"set-pin", "--data", data}, "246810\n"), 0);
+  write_file(config, "# the Saint-Affrique counter\n");
+
+  const RunResult enrolled =
+      run({sync_bin("comptoir-provision"), "enrol", "--portal", server.url(), "--code",
+           portal.enrol_code(1), "--data", data, "--config", config, "--lang", "en"},
+          {}, std::chrono::milliseconds(90'000));
+  require_exit(enrolled, 0);
+  CHECK(enrolled.out.find("Enrolled with") != std::string::npos);
+  const std::string db_path = data + "/" + db::Database::kFileName;
+  CHECK(appliance_order_ids(db_path) == portal_order_ids(portal.db()));
+  CHECK_FALSE(appliance_order_ids(db_path).empty());
+  const auto stand = query_ro(
+      db_path, "SELECT value FROM settings WHERE key = '" + std::string(kSettingStand) + "'");
+  REQUIRE(stand.size() == 1);
+  CHECK(stand.front().at(0) == "1");
+  // The PIN set before enrolment still opens the technician screen.
+  CHECK(opens_at(data, "246810"));
 }
 
 TEST_CASE("set-pin on a terminal asks twice, shows nothing typed, and restores echo") {
@@ -251,14 +363,15 @@ TEST_CASE("set-pin on a terminal: interrupted at the prompt, echo comes back") {
   CHECK(opens(dir, "1234"));
 }
 
-TEST_CASE("set-pin on a terminal with no cache says so before asking for anything") {
+TEST_CASE("set-pin on a terminal refuses a damaged cache before asking") {
   TempDir dir;
+  write_file(dir.file(db::Database::kFileName), "a spreadsheet, not a cache\n");
   OnTerminal t({"set-pin", "--data", dir.path().string()});
   CHECK(t.finish() == 1);
   INFO(t.shown());
-  CHECK(t.shown().find("Aucune base Comptoir") != std::string::npos);
+  CHECK(t.shown().find("not a SQLite database") != std::string::npos);
   CHECK(t.shown().find(kFirstPrompt) == std::string::npos);
-  CHECK_FALSE(file_exists(dir.file(db::Database::kFileName)));
+  CHECK(read_file(dir.file(db::Database::kFileName)) == "a spreadsheet, not a cache\n");
 }
 
 }  // namespace

@@ -216,6 +216,79 @@ TEST_CASE("the portal's yes: the counter is enrolled, with its portal and stand 
   CHECK(f.host.enrolments.size() == 1);
 }
 
+TEST_CASE("a bundle's enrolment pending is not enrolled again from the screen") {
+  KioskFixture f;
+  // An offline bundle was applied: its code waits for the portal, no credentials yet.
+  ui::EnrolledFacts pending = market_facts();
+  pending.device_id.clear();
+  pending.pending = true;
+  f.host.enrolled = pending;
+  unlock(f);
+  ui::TechnicianView v = ui::technician_view(*f.kiosk, f.now());
+  CHECK(v.enrolment ==
+        "Inscription en attente depuis un paquet hors ligne\u00a0: elle se termine d'elle-même "
+        "dès que le portail est joint.");
+  CHECK(v.enrolment_tone == ui::Tone::warning);
+  CHECK(fact(v, "Portail") == "Portail du Val (https://portal.example.org)");
+
+  // The QR code is refused on the spot: nothing asked of the host, so the code stays unused.
+  f.kiosk->scan(kQr, "keyboard");
+  CHECK(f.st().enrolment.phase == P::failed);
+  REQUIRE(f.st().enrolment.error);
+  CHECK(f.st().enrolment.error->code == "enrolment_pending");
+  CHECK(f.host.enrolments.empty());
+  CHECK_FALSE(f.host.tones.back());
+  v = ui::technician_view(*f.kiosk, f.now());
+  REQUIRE(v.enrol);
+  CHECK(v.enrol->title == "Inscription en attente");
+  CHECK(v.enrol->tone == ui::Tone::warning);
+  CHECK(contains(v.enrol->text, "(https://portal.example.org)"));
+  CHECK(contains(v.enrol->text, "Rien n'a été envoyé\u00a0: le code scanné n'a pas servi."));
+  REQUIRE(v.buttons.size() == 1);
+  CHECK(v.buttons[0].action.kind == K::close_enrol);
+  f.press(K::set_language, "en");
+  v = ui::technician_view(*f.kiosk, f.now());
+  REQUIRE(v.enrol);
+  CHECK(v.enrol->title == "Enrolment pending");
+  CHECK(contains(v.enrol->text, "it finishes by itself when the portal is reached"));
+  f.tap(K::close_enrol);
+  CHECK(ui::technician_view(*f.kiosk, f.now()).enrolment ==
+        "Enrolment pending from a bundle: it finishes by itself when the portal is reached.");
+
+  // A bundle applied while the question was asked: the host's own refusal says the same.
+  f.press(K::set_language, "fr");
+  f.host.enrolled.reset();
+  f.kiosk->scan(kQr, "keyboard");
+  REQUIRE(f.st().enrolment.phase == P::confirm);
+  f.tap(K::confirm_enrol);
+  REQUIRE(f.host.enrolments.size() == 1);
+  f.host.enrolled = pending;
+  f.kiosk->enrol_done(f.host.enrolments[0].first,
+                      make_error("enrolment_pending", "https://portal.example.org"));
+  v = ui::technician_view(*f.kiosk, f.now());
+  REQUIRE(v.enrol);
+  CHECK(v.enrol->title == "Inscription en attente");
+  CHECK(contains(v.enrol->text, "paquet hors ligne (https://portal.example.org)"));
+}
+
+TEST_CASE("a portal other than the one pinned is refused with its sentence") {
+  KioskFixture f;
+  unlock(f);
+  f.kiosk->scan(kQr, "keyboard");
+  f.tap(K::confirm_enrol);
+  REQUIRE(f.host.enrolments.size() == 1);
+  f.kiosk->enrol_done(f.host.enrolments[0].first,
+                      make_error("portal_key_mismatch", "this portal (key 1234...) is not"));
+  CHECK(f.st().enrolment.phase == P::failed);
+  CHECK_FALSE(f.st().enrolled);
+  const ui::TechnicianView v = ui::technician_view(*f.kiosk, f.now());
+  REQUIRE(v.enrol);
+  CHECK(v.enrol->title == "Pas inscrit");
+  CHECK(v.enrol->text ==
+        error_message(make_error("portal_key_mismatch", ""), Lang::fr, ErrorContext::enrolment));
+  CHECK(contains(v.enrol->text, "sa clé d'identité diffère"));
+}
+
 TEST_CASE("a refusal is shown with what to do, in the kiosk's language") {
   KioskFixture f;
   unlock(f);
