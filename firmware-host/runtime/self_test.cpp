@@ -725,14 +725,16 @@ CheckResult judge_scanners(std::size_t used, std::size_t found,
                    "plug it in (or correct its path in [scanners]), then comptoir --list-devices"));
   }
   if (used == 0) {
-    return make("scanners", CheckStatus::warn, name,
-                bi("aucun lecteur utilisable (" + num(static_cast<std::int64_t>(found)) +
-                       " périphériques vus) : les codes ne pourront être que tapés",
-                   "no scanner to read (" + num(static_cast<std::int64_t>(found)) +
-                       " devices seen): codes can only be typed"),
-                bi("branchez un lecteur ; comptoir --list-devices dit pourquoi un appareil est "
-                   "ignoré",
-                   "plug a scanner in; comptoir --list-devices says why a device is skipped"));
+    return make(
+        "scanners", CheckStatus::warn, name,
+        bi("aucun lecteur utilisable (" + num(static_cast<std::int64_t>(found)) +
+               (found > 1 ? " périphériques vus" : " périphérique vu") +
+               ") : les codes ne pourront être que tapés",
+           "no scanner to read (" + num(static_cast<std::int64_t>(found)) +
+               (found == 1 ? " device seen" : " devices seen") + "): codes can only be typed"),
+        bi("branchez un lecteur ; comptoir --list-devices dit pourquoi un appareil est "
+           "ignoré",
+           "plug a scanner in; comptoir --list-devices says why a device is skipped"));
   }
   if (!denied.empty()) {
     std::string nodes;
@@ -852,10 +854,13 @@ CheckResult judge_sync(const SyncFacts &f) {
   }
   std::vector<BiText> problems;
   BiText fix;
-  const BiText link = f.link == "online"    ? bi("en ligne", "online")
-                      : f.link == "offline" ? bi("hors ligne", "offline")
-                      : f.link.empty()      ? bi("lien inconnu", "link unknown")
-                                            : bi("lien " + f.link, "link " + f.link);
+  // The agent's last word, not a new measure (the Portal line is that): said as such, so
+  // "online" beside an unreachable portal reads right.
+  const BiText link = f.link == "online" ? bi("en ligne au dernier essai", "online at the last try")
+                      : f.link == "offline"
+                          ? bi("hors ligne au dernier essai", "offline at the last try")
+                      : f.link.empty() ? bi("lien inconnu", "link unknown")
+                                       : bi("lien " + f.link, "link " + f.link);
   BiText last = bi("jamais synchronisé", "never synced");
   if (f.last_pull_ms) {
     const BiText a = age(f.now_ms - *f.last_pull_ms);

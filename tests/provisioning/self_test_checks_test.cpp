@@ -75,7 +75,8 @@ TEST_CASE("the sync warns on old syncs, old handovers, errors and conflicts") {
   f.link = "online";
   f.last_pull_ms = kNow - 3 * 60'000;
   CHECK(judge_sync(f).status == CheckStatus::ok);
-  CHECK(judge_sync(f).detail.en == "online, last sync 3 min ago, 0 handovers waiting");
+  CHECK(judge_sync(f).detail.en ==
+        "online at the last try, last sync 3 min ago, 0 handovers waiting");
   CHECK(judge_sync(f).detail.en.find("last sync 3 min ago") != std::string::npos);
 
   SyncFacts stale = f;
