@@ -16,7 +16,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cfloat>
-#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -31,9 +30,6 @@
 #include <variant>
 #include <vector>
 
-#include "codes/pickup_token.hpp"
-#include "db/order_cache.hpp"
-#include "db/sync_store.hpp"
 #include "drivers/scan_queue.hpp"
 #include "drivers/tone_player.hpp"
 #include "imgui_impl_sdl.h"
@@ -42,10 +38,10 @@
 #include "runtime/appliance.hpp"
 #include "runtime/cache_check.hpp"
 #include "runtime/clock.hpp"
-#include "runtime/config_writer.hpp"
 #include "runtime/scanners.hpp"
 #include "runtime/service_notify.hpp"
 #include "runtime/technician_pin.hpp"
+#include "sync/appliance_enrolment.hpp"
 #include "sync/enrolment.hpp"
 #include "sync/sync_commands.hpp"
 #include "ui/draw/kiosk_screen.hpp"
@@ -265,6 +261,18 @@ std::string french_catalog_path() {
   return (ec ? mo : canonical).string();
 }
 
+// The enrolment as firmware-host reads or writes it, as the technician screen shows it.
+EnrolledFacts enrolled_facts(const sync::EnrolmentFacts &f) {
+  EnrolledFacts facts;
+  facts.portal_url = f.portal_url;
+  facts.portal_name = f.portal_name;
+  facts.stand_id = f.stand_id;
+  facts.stand_name = f.stand_name;
+  facts.device_id = f.device_id;
+  facts.pending = f.pending;
+  return facts;
+}
+
 // The machine around the kiosk: tones, devices, self-test, PIN, language. The devices are
 // the running readers' (nothing when the kiosk runs with --no-scanners); the self-test's
 // full check of the cache runs on a thread of its own, and its result comes back to the UI
@@ -417,29 +425,9 @@ class AppHost final : public KioskHost {
   // credentials): its agent finishes the enrolment when it reaches the portal, so the screen
   // must not offer another one.
   std::optional<EnrolledFacts> enrolment() override {
-    auto text = [this](const char *key) {
-      auto v = db_.setting(key);
-      return v && *v ? **v : std::string();
-    };
-    const std::string url = text(db::kSettingPortalUrl);
-    bool enrolled = false;
-    if (!url.empty()) {
-      auto credentials = sync::load_credentials(args_.data_dir, url);
-      enrolled = !credentials || *credentials;
-    }
-    const bool pending =
-        !enrolled && (agent_running_ || !text(db::kSettingPendingEnrolCode).empty());
-    if (!enrolled && !pending) return std::nullopt;
-    EnrolledFacts facts;
-    facts.portal_url = url;
-    facts.pending = pending;
-    facts.portal_name = text(db::kSettingPortalName);
-    facts.device_id = text(kSettingDevice);
-    const std::string stand = text(kSettingStand);
-    std::from_chars(stand.data(), stand.data() + stand.size(), facts.stand_id);
-    db::OrderCache cache(db_.connection());
-    if (auto s = cache.stand(facts.stand_id); s && *s) facts.stand_name = (*s)->name;
-    return facts;
+    auto facts = sync::enrolment_facts(db_, args_.data_dir, agent_running_);
+    if (!facts) return std::nullopt;
+    return enrolled_facts(*facts);
   }
 
   // request_enrolment on a thread of its own (it makes a key pair and asks the portal); its
@@ -536,17 +524,6 @@ class AppHost final : public KioskHost {
   std::deque<EnrolAnswer> enrol_answers_;
   bool agent_running_ = false;  // UI thread only
 };
-
-// Whether this process may write the config file: the file itself, or its directory when it
-// does not exist yet (access(2) also says no on a read-only mount, as ProtectSystem=full
-// makes /etc for the kiosk's service).
-bool config_writable(const std::string &path) {
-  if (::access(path.c_str(), W_OK) == 0) return true;
-  if (errno != ENOENT) return false;
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
-  return ::access(dir.c_str(), W_OK) == 0;
-}
 
 // Why there is no display, from the environment, in French and English.
 struct NoDisplayReason {
@@ -893,47 +870,17 @@ int run_kiosk(const KioskArgs &args) {
       return make_error(now && now->pending ? "enrolment_pending" : "already_enrolled",
                         appliance->data_dir);
     }
-    sync::EnrolOptions checks;
-    checks.settings = args.config.sync;
-    if (auto r = sync::check_not_enrolled(*appliance->db, appliance->data_dir, checks); !r) {
-      return r.error();
-    }
-    if (auto r = sync::check_portal_key(&*appliance->db, checks, grant); !r) return r.error();
-    auto written = sync::write_enrolment(*appliance->db, appliance->data_dir, grant, clock);
+    std::optional<sync::ConfigNotWritten> config_warning;
+    auto written =
+        sync::finish_enrolment(*appliance->db, appliance->data_dir, grant, args.config.sync,
+                               args.config.path, clock, args.lang, &config_warning);
     if (!written) return written.error();
-    EnrolledFacts facts;
-    facts.portal_url = written->credentials.portal_url;
-    facts.portal_name = written->portal_name;
-    facts.stand_id = written->stand.id;
-    facts.stand_name = written->stand.name;
-    facts.device_id = written->credentials.device_id;
-    const auto &key = grant.answer.portal_key;
-    if (std::any_of(key.begin(), key.end(), [](unsigned char b) { return b != 0; })) {
-      const std::string hex = codes::to_hex(key.data(), key.size());
-      if (auto r = appliance->db->set_setting(db::kSettingPortalKey, hex); !r) return r.error();
-      const std::string config =
-          args.config.path.empty() ? default_config_path() : args.config.path;
-      if (!config_writable(config)) {
-        // The packaged kiosk (user comptoir, /etc read-only) never can: the database's pin is
-        // what bundles are checked against first, so there is nothing to warn about.
-        std::fprintf(stderr,
-                     "comptoir: enrolment: portal key pinned in the database (%s is not "
-                     "writable by this user: left as is)\n",
-                     config.c_str());
-      } else if (auto r = update_config_file(config, {{"sync", "portal_key", toml_string(hex)}});
-                 !r) {
-        // The database holds the pin, which is what bundles are checked against first.
-        std::fprintf(stderr, "comptoir: enrolment: [sync] portal_key not written: %s (%s)\n",
-                     error_message(r.error(), args.lang).c_str(), r.error().detail.c_str());
-        facts.warning = subst(tr("The portal's key is kept in the database; the configuration "
-                                 "file %s could not be updated (%s)."),
-                              {config, r.error().code});
-      }
-    } else {
-      std::fprintf(stderr, "comptoir: enrolment: the portal sent no identity key to pin\n");
+    EnrolledFacts facts = enrolled_facts(*written);
+    if (config_warning) {
+      facts.warning = subst(tr("The portal's key is kept in the database; the configuration "
+                               "file %s could not be updated (%s)."),
+                            {config_warning->config_path, config_warning->error.code});
     }
-    std::fprintf(stderr, "comptoir: enrolled with %s as %s, stand %lld\n", facts.portal_url.c_str(),
-                 facts.device_id.c_str(), static_cast<long long>(facts.stand_id));
     appliance->stand_id = facts.stand_id;
     appliance->device_id = facts.device_id;
     auto fresh = std::make_unique<PickupService>(
